@@ -1,0 +1,54 @@
+# 银龄 Yinling — `make run` starts everything, `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+export PYTHONPATH := $(CURDIR)
+
+APP_PY  := .venv/bin/python
+RASA_PY := .venv-rasa/bin/python
+MODEL   := bot/models/yinling.tar.gz
+
+HAND_WRITTEN_NLU := $(filter-out nlu_data/train/generated_noisy.yml,$(wildcard nlu_data/train/*.yml))
+TRAIN_INPUTS := bot/config.yml bot/domain.yml $(wildcard bot/data/*.yml) $(HAND_WRITTEN_NLU) \
+                nlu_data/train/generated_noisy.yml $(wildcard bot/dict/*) $(wildcard bot/components/*.py) \
+                $(wildcard zhtext/*.py)
+
+.PHONY: run setup train data test test-fast bench nlu-eval clean-model
+
+## run: set up what is missing, train if stale, start Rasa + actions + gateway
+run: setup $(MODEL)
+	$(APP_PY) -m yinling run
+
+## setup: the two Python environments (cached outside the repo by lock-file hash)
+setup:
+	@tools/ensure_env.sh app
+	@tools/ensure_env.sh rasa
+
+## data: the same-sound noisy copies of the hand-written training examples
+data: nlu_data/train/generated_noisy.yml nlu_data/heldout/test_noisy.yml
+nlu_data/train/generated_noisy.yml: $(HAND_WRITTEN_NLU) tools/noisy_nlu.py zhtext/homophones.py
+	$(RASA_PY) tools/noisy_nlu.py --in nlu_data/train --out $@ --copies 1 --seed 7
+nlu_data/heldout/test_noisy.yml: nlu_data/heldout/test.yml tools/noisy_nlu.py zhtext/homophones.py
+	$(RASA_PY) tools/noisy_nlu.py --in $< --out $@ --copies 1 --seed 11
+
+## train: retrain the Rasa model when its config or training data changed
+train: setup $(MODEL)
+$(MODEL): $(TRAIN_INPUTS)
+	@$(MAKE) --no-print-directory setup
+	cd bot && ../.venv-rasa/bin/rasa train --data data ../nlu_data/train --out models --fixed-model-name yinling
+	@touch $@
+
+## test: everything (services on SQLite and PostgreSQL, NLU, real Rasa end to end)
+test: setup $(MODEL)
+	$(RASA_PY) -m pytest -q -p no:cacheprovider tests/rasa tests/nlu tests/zhtext
+	$(APP_PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/rasa --ignore=tests/nlu
+
+## nlu-eval: intent accuracy on the held-out files (and their same-sound twin)
+nlu-eval: setup $(MODEL)
+	$(RASA_PY) -m tests.rasa.nlu_eval
+
+## bench: latency of whole text turns at 1 and 20 concurrent senders
+bench: setup $(MODEL)
+	$(APP_PY) bench/text_turn.py
+
+clean-model:
+	rm -rf bot/models

@@ -1,0 +1,71 @@
+"""The one place where actions turn failures into words and a human handoff.
+
+An elder must never meet silence or a stack trace: when the database is down,
+the resident is unknown for something that needs a resident, or anything
+unexpected happens, the action apologises briefly and queues the conversation
+for an operator (the services outbox keeps the handoff if the database is down).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import replies, runtime
+from actions.context import Turn
+from services.errors import ServiceUnavailable, UnknownResident, YinlingError
+
+logger = logging.getLogger(__name__)
+
+Events = list[dict[str, Any]]
+
+
+def hand_off(turn: Turn, reason: str) -> Events:
+    """Queue this conversation for an operator and pause the bot."""
+    resident = None
+    try:
+        resident = runtime.services().get_resident(turn.sender)
+    except YinlingError:
+        pass
+    summary = replies.handoff_summary(resident, turn.sender, reason, turn.transcript())
+    try:
+        runtime.services().queue_handoff(
+            conversation_id=turn.sender,
+            resident_id=resident.id if resident else None,
+            channel=turn.channel,
+            reason=reason,
+            transcript=turn.transcript(),
+            summary=summary,
+        )
+    except Exception:  # the outbox failed too: still tell the elder, log loudly
+        logger.exception("could not queue handoff for %s", turn.sender)
+    return [ConversationPaused(), ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending", None)]
+
+
+class YinlingAction(Action):
+    """Base for our actions: subclasses implement `handle(turn)`."""
+
+    def handle(self, turn: Turn) -> Events:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> Events:
+        turn = Turn(tracker, dispatcher)
+        try:
+            return await asyncio.to_thread(self.handle, turn)
+        except ServiceUnavailable:
+            logger.exception("services unavailable in %s", self.name())
+            turn.say(replies.SERVICE_DOWN)
+            return hand_off(turn, "service_down")
+        except UnknownResident:
+            turn.say(replies.UNKNOWN_RESIDENT)
+            return hand_off(turn, "unknown_resident")
+        except Exception:
+            logger.exception("action %s failed", self.name())
+            turn.say(replies.ACTION_FAILED)
+            return hand_off(turn, "action_failed")

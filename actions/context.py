@@ -1,0 +1,91 @@
+"""What one action needs to know about the current turn, read from the tracker."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from yinling.keys import message_key
+from zhtext.normalize import clean
+
+
+@dataclass
+class Turn:
+    """The elder's latest message and a way to answer it."""
+
+    tracker: Tracker
+    dispatcher: CollectingDispatcher
+    said: list[str] = field(default_factory=list)
+
+    @property
+    def sender(self) -> str:
+        return self.tracker.sender_id
+
+    @property
+    def text(self) -> str:
+        return clean(self.tracker.latest_message.get("text") or "")
+
+    @property
+    def intent(self) -> str | None:
+        return (self.tracker.latest_message.get("intent") or {}).get("name")
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self.tracker.latest_message.get("metadata") or {}
+
+    @property
+    def channel(self) -> str:
+        return str(self.metadata.get("channel") or "text")
+
+    def entity(self, name: str) -> str | None:
+        values = list(self.tracker.get_latest_entity_values(name))
+        return str(values[0]) if values else None
+
+    def slot(self, name: str) -> Any:
+        return self.tracker.get_slot(name)
+
+    def idempotency_key(self, purpose: str) -> str:
+        """Stable for this user message: a retried webhook call reuses it."""
+        message_id = self.metadata.get("message_id")
+        if not message_id:
+            message_id = self.tracker.latest_message.get("message_id")
+        if not message_id:
+            message_id = f"{self._latest_user_timestamp()}"
+        return message_key(purpose, self.sender, str(message_id))
+
+    def _latest_user_timestamp(self) -> float:
+        for event in reversed(self.tracker.events):
+            if event.get("event") == "user":
+                return float(event.get("timestamp") or 0)
+        return 0.0
+
+    def say(self, text: str, buttons: list[dict[str, str]] | None = None, **custom: Any) -> None:
+        self.said.append(text)
+        self.dispatcher.utter_message(text=text, buttons=buttons or [], json_message=custom or None)
+
+    def last_said(self, intent: str) -> str | None:
+        """The elder's most recent words that were understood as `intent`."""
+        for event in reversed(self.tracker.events):
+            if event.get("event") == "user":
+                if ((event.get("parse_data") or {}).get("intent") or {}).get("name") == intent:
+                    return event.get("text")
+        return None
+
+    def transcript(self) -> list[dict[str, Any]]:
+        """User and bot lines of this conversation, oldest first."""
+        lines = []
+        for event in self.tracker.events:
+            kind = event.get("event")
+            if kind in ("user", "bot") and event.get("text"):
+                lines.append(
+                    {
+                        "role": "elder" if kind == "user" else "bot",
+                        "text": event["text"],
+                        "ts": event.get("timestamp"),
+                        **({"intent": (event.get("parse_data") or {}).get("intent", {}).get("name")} if kind == "user" else {}),
+                    }
+                )
+        lines.extend({"role": "bot", "text": t, "ts": None} for t in self.said)
+        return lines

@@ -1,0 +1,140 @@
+"""Greeting, confirmation, correction, repeat, fallback and handoff."""
+from __future__ import annotations
+
+from rasa_sdk.events import ActiveLoop, SlotSet
+
+from actions import replies, runtime
+from actions.base import Events, YinlingAction, hand_off
+from actions.context import Turn
+from actions.meals import book_pending, cancel_pending, clear_order_slots, correct_pending
+from actions.visits import book_visit, correct_visit
+from services.errors import UnknownResident
+
+FALLBACKS_BEFORE_HANDOFF = 2
+
+
+class ActionGreet(YinlingAction):
+    def name(self) -> str:
+        return "action_greet"
+
+    def handle(self, turn: Turn) -> Events:
+        try:
+            resident = runtime.services().get_resident(turn.sender)
+        except UnknownResident:
+            resident = None
+        turn.say(replies.greeting(resident))
+        return []
+
+
+class ActionAffirm(YinlingAction):
+    """'对' books, cancels or files what the last read-back described, once."""
+
+    def name(self) -> str:
+        return "action_affirm"
+
+    def handle(self, turn: Turn) -> Events:
+        pending = turn.slot("pending")
+        if not pending:
+            turn.say(replies.NOTHING_PENDING)
+            return []
+        kind = pending.get("kind")
+        if kind == "meal":
+            return book_pending(turn, pending)
+        if kind == "cancel":
+            return cancel_pending(turn, pending)
+        if kind == "visit":
+            return book_visit(turn, pending)
+        turn.say(replies.NOTHING_PENDING)
+        return [SlotSet("pending", None)]
+
+
+class ActionDeny(YinlingAction):
+    """'不对' corrects a read-back ('不对，是两份') or drops it."""
+
+    def name(self) -> str:
+        return "action_deny"
+
+    def handle(self, turn: Turn) -> Events:
+        pending = turn.slot("pending")
+        if not pending:
+            turn.say("好的。您要办什么，直接跟我说。")
+            return []
+        kind = pending.get("kind")
+        if kind == "meal":
+            return correct_pending(turn, pending)
+        if kind == "visit":
+            return correct_visit(turn, pending)
+        turn.say("好，不取消，给您留着。" if kind == "cancel" else replies.STOPPED)
+        return [SlotSet("pending", None)]
+
+
+class ActionStopForm(YinlingAction):
+    def name(self) -> str:
+        return "action_stop_form"
+
+    def handle(self, turn: Turn) -> Events:
+        turn.say(replies.STOPPED)
+        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("cancel_choice", None),
+                SlotSet("visit_service", None), SlotSet("visit_date", None), *clear_order_slots()]
+
+
+class ActionRepeat(YinlingAction):
+    """Say the previous answer again, marked for slower speech."""
+
+    def name(self) -> str:
+        return "action_repeat"
+
+    def handle(self, turn: Turn) -> Events:
+        events = turn.tracker.events
+        # skip the current user message, then take the bot lines of the turn before it
+        index = len(events) - 1
+        while index >= 0 and events[index].get("event") != "user":
+            index -= 1
+        index -= 1
+        lines: list[dict] = []
+        while index >= 0 and events[index].get("event") != "user":
+            if events[index].get("event") == "bot" and events[index].get("text"):
+                lines.append(events[index])
+            index -= 1
+        if not lines:
+            turn.say(replies.NOTHING_TO_REPEAT)
+            return []
+        for line in reversed(lines):
+            buttons = (line.get("data") or {}).get("buttons") or None
+            turn.say(line["text"], buttons=buttons, speech_rate="slow")
+        return []
+
+
+class ActionFallback(YinlingAction):
+    """Ask once more in plain words; the second miss in a row goes to a human."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    def handle(self, turn: Turn) -> Events:
+        # actions run after each user message, oldest first; the last is this turn
+        turns: list[list[str]] = []
+        for event in turn.tracker.events:
+            if event.get("event") == "user":
+                turns.append([])
+            elif event.get("event") == "action" and turns:
+                turns[-1].append(event.get("name"))
+        misses = 1
+        for actions in reversed(turns[:-1]):
+            if self.name() not in actions:
+                break
+            misses += 1
+        if misses >= FALLBACKS_BEFORE_HANDOFF:
+            turn.say(replies.FALLBACK_HANDOFF)
+            return hand_off(turn, "two_fallbacks")
+        turn.say(replies.FALLBACK_FIRST)
+        return []
+
+
+class ActionHandoff(YinlingAction):
+    def name(self) -> str:
+        return "action_handoff"
+
+    def handle(self, turn: Turn) -> Events:
+        turn.say(replies.HANDOFF)
+        return hand_off(turn, "asked_for_human")

@@ -1,0 +1,75 @@
+"""Answers from the services database: subsidies, facilities, activities."""
+from __future__ import annotations
+
+from actions import replies, runtime
+from actions.base import Events, YinlingAction
+from actions.context import Turn
+from services.errors import UnknownResident
+from zhtext.dates import parse_date, weekday_of
+from zhtext.kinds import parse_facility_kind, parse_programme
+
+
+class ActionSubsidyInfo(YinlingAction):
+    def name(self) -> str:
+        return "action_subsidy_info"
+
+    def handle(self, turn: Turn) -> Events:
+        services = runtime.services()
+        programme = parse_programme(turn.text)
+        try:
+            items = services.eligibility(turn.sender, programme)
+        except UnknownResident:
+            programmes = services.programmes()
+            chosen = [p for p in programmes if p.code == programme]
+            turn.say(chosen[0].summary if chosen else replies.programme_list(programmes))
+            return []
+        turn.say(replies.subsidy_info(items))
+        return []
+
+
+class ActionSubsidyStatus(YinlingAction):
+    def name(self) -> str:
+        return "action_subsidy_status"
+
+    def handle(self, turn: Turn) -> Events:
+        applications = runtime.services().subsidy_status(turn.sender, parse_programme(turn.text))
+        turn.say(replies.subsidy_status(applications))
+        return []
+
+
+class ActionFindService(YinlingAction):
+    def name(self) -> str:
+        return "action_find_service"
+
+    def handle(self, turn: Turn) -> Events:
+        services = runtime.services()
+        kind = parse_facility_kind(turn.text)
+        try:
+            hits = services.nearest_facilities(turn.sender, kind=kind, service=None, limit=1)
+        except UnknownResident:
+            named = services.find_facility(turn.text)
+            if named:
+                turn.say(f"{named.name}在{named.address}。{replies.opening_hours(named.hours)}")
+            else:
+                turn.say("您在哪个村、哪个社区？我帮您找最近的。")
+            return []
+        if not hits:
+            turn.say(replies.no_facility(kind))
+            return []
+        turn.say(replies.nearest(hits[0]))
+        return []
+
+
+class ActionActivities(YinlingAction):
+    def name(self) -> str:
+        return "action_activities"
+
+    def handle(self, turn: Turn) -> Events:
+        today = runtime.today()
+        weekday = weekday_of(turn.text)
+        if weekday is None:
+            day = parse_date(turn.text, today) or today
+            weekday = day.weekday()
+        items = runtime.services().activities(turn.sender, weekday=weekday)
+        turn.say(replies.activities(items, weekday))
+        return []

@@ -1,0 +1,87 @@
+"""Home-visit requests (理发, 助浴, 保洁, 送药, 陪诊, 维修 …): form, read-back, ticket."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from rasa_sdk.events import SlotSet
+
+from actions import replies, runtime
+from actions.base import Events, YinlingAction
+from actions.context import Turn
+from zhtext.dates import parse_date
+from zhtext.kinds import parse_service
+
+LEAVE_FORM = {
+    "request_help", "handoff_human", "deny", "repeat", "book_meal", "cancel_meal", "ask_menu",
+    "ask_subsidy", "ask_subsidy_status", "find_service", "ask_activity", "call_family",
+    "report_health", "goodbye", "out_of_scope",
+}
+
+
+def clear_visit_slots() -> Events:
+    return [SlotSet("visit_service", None), SlotSet("visit_date", None), SlotSet("pending", None)]
+
+
+class ValidateHomeVisitForm(YinlingAction):
+    def name(self) -> str:
+        return "validate_home_visit_form"
+
+    def handle(self, turn: Turn) -> Events:
+        today = runtime.today()
+        service = parse_service(turn.text)
+        day = parse_date(turn.text, today)
+        if turn.slot("requested_slot") is None:  # activation: nothing stale
+            runtime.services().get_resident(turn.sender)  # unknown resident: handoff
+            return [SlotSet("visit_service", service), SlotSet("visit_date", day.isoformat() if day else None)]
+        events: Events = []
+        if service:
+            events.append(SlotSet("visit_service", service))
+        if day:
+            events.append(SlotSet("visit_date", day.isoformat()))
+        if not events:
+            return [] if turn.intent in LEAVE_FORM else [SlotSet("visit_service", None)]
+        return events
+
+
+def _service_name(code: str) -> str:
+    return dict(runtime.services().service_types()).get(code, code)
+
+
+def visit_read_back(turn: Turn, service: str, day_iso: str | None) -> Events:
+    today = runtime.today()
+    day = date.fromisoformat(day_iso) if day_iso else None
+    pending = {"kind": "visit", "id": uuid.uuid4().hex, "service": service, "date": day_iso}
+    turn.say(replies.visit_readback(_service_name(service), day, today), buttons=replies.YES_NO_BUTTONS)
+    return [SlotSet("pending", pending)]
+
+
+class ActionVisitReadback(YinlingAction):
+    def name(self) -> str:
+        return "action_visit_readback"
+
+    def handle(self, turn: Turn) -> Events:
+        return visit_read_back(turn, turn.slot("visit_service"), turn.slot("visit_date"))
+
+
+def book_visit(turn: Turn, pending: dict[str, Any]) -> Events:
+    today = runtime.today()
+    ticket = runtime.services().create_ticket(
+        turn.sender, pending["service"],
+        date.fromisoformat(pending["date"]) if pending.get("date") else None,
+        note=turn.last_said("request_home_visit") or "",
+        idempotency_key=f"visit:{turn.sender}:{pending['id']}", actor=f"resident:{turn.sender}",
+    )
+    turn.say(replies.visit_booked(ticket, today))
+    return clear_visit_slots()
+
+
+def correct_visit(turn: Turn, pending: dict[str, Any]) -> Events:
+    today = runtime.today()
+    service = parse_service(turn.text)
+    day = parse_date(turn.text, today)
+    if not service and not day:
+        turn.say(replies.STOPPED)
+        return clear_visit_slots()
+    return visit_read_back(turn, service or pending["service"], day.isoformat() if day else pending.get("date"))

@@ -1,0 +1,1 @@
+"""HTTP gateway (FastAPI): chat for every text channel, health, operator queues."""

@@ -1,0 +1,99 @@
+"""FastAPI application: `uvicorn gateway.app:create_app --factory`."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import asdict
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel, Field
+
+from gateway.chat import BadMessage, ChatService
+from gateway.rasa_client import RasaClient
+from gateway.settings import Settings
+from services.errors import YinlingError
+from services.facade import Services
+from services.outbox import Outbox
+from services.config import outbox_path
+
+logger = logging.getLogger(__name__)
+
+SENDER_PATTERN = r"^[A-Za-z0-9_.:@+-]{1,64}$"
+
+
+class ChatIn(BaseModel):
+    sender: str = Field(default="r-0001", pattern=SENDER_PATTERN, description="resident id (r-0001 …)")
+    message: str = Field(min_length=1, max_length=2000)
+    channel: str = Field(default="text", pattern=r"^(text|speaker|phone|web)$")
+    message_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+
+
+async def _periodic(services: Services, settings: Settings) -> None:
+    """Escalate unacknowledged help requests; replay what the outbox kept."""
+    outbox = Outbox(outbox_path())
+    while True:
+        try:
+            await asyncio.to_thread(
+                services.escalate_overdue, datetime.now(timezone.utc), timedelta(seconds=settings.ack_timeout_s)
+            )
+            await asyncio.to_thread(outbox.replay, services)
+        except Exception:  # keep the loop alive; the next round retries
+            logger.exception("periodic safety jobs failed")
+        await asyncio.sleep(settings.escalation_check_s)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    services = services or Services()
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
+    chat = ChatService(services, rasa, settings.max_message_chars)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        task = asyncio.create_task(_periodic(services, settings))
+        yield
+        task.cancel()
+        await rasa.aclose()
+
+    app = FastAPI(title="Yinling gateway", version="0.1.0", lifespan=lifespan)
+
+    @app.post("/api/chat")
+    async def post_chat(body: ChatIn) -> dict[str, Any]:
+        """One message in, the assistant's answers out (text, buttons, speech hints)."""
+        try:
+            reply = await chat.handle(body.sender, body.message, body.channel, body.message_id)
+        except BadMessage as e:
+            raise HTTPException(status_code=422, detail=str(e)) from e
+        return asdict(reply)
+
+    @app.get("/api/health")
+    async def health() -> dict[str, Any]:
+        rasa_ok = await rasa.healthy()
+        try:
+            async with httpx.AsyncClient(timeout=2) as client:
+                actions_ok = (await client.get(f"{settings.actions_url}/health")).status_code == 200
+        except httpx.HTTPError:
+            actions_ok = False
+        try:
+            await asyncio.to_thread(services.programmes)
+            db_ok = True
+        except YinlingError:
+            db_ok = False
+        return {"status": "ok" if rasa_ok and actions_ok and db_ok else "degraded",
+                "rasa": rasa_ok, "actions": actions_ok, "database": db_ok}
+
+    @app.get("/api/handoffs")
+    async def handoffs(status: str | None = None) -> list[dict[str, Any]]:
+        """Conversations waiting for (or with) an operator, with transcript and summary."""
+        return [asdict(h) for h in await asyncio.to_thread(services.list_handoffs, status)]
+
+    @app.get("/api/help-requests")
+    async def help_requests() -> list[dict[str, Any]]:
+        """Open help requests, for operators."""
+        return [asdict(h) for h in await asyncio.to_thread(services.open_help_requests)]
+
+    return app

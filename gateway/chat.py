@@ -1,0 +1,122 @@
+"""One text turn for any channel, with the safety nets around Rasa.
+
+Order matters: a detected emergency is stored before anything else; a
+conversation already with an operator is not answered by the bot; and when Rasa
+or the actions fail, the elder hears an apology and is handed to a human, with
+what they said kept in the handoff queue.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.rasa_client import RasaClient, RasaUnavailable
+from services.errors import YinlingError
+from services.facade import Services
+from yinling.keys import message_key
+from zhtext.emergency import detect_emergency
+from zhtext.normalize import clean
+
+logger = logging.getLogger(__name__)
+
+APOLOGY = "对不起，系统这会儿出了点毛病。我已经给您转人工，工作人员马上联系您。"
+HELP_STORED = "我已经叫人了，工作人员马上联系您，您别动，别挂。"
+WITH_OPERATOR = "已经给您转人工了，工作人员马上就来。您说的话我都记下了。"
+
+
+class BadMessage(ValueError):
+    """The message cannot be handled as it is (empty, too long)."""
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    text: str | None = None
+    buttons: tuple[dict[str, Any], ...] = ()
+    custom: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    message_id: str
+    messages: tuple[BotMessage, ...]
+    handed_off: bool = False
+    help_request_id: int | str | None = None
+    emergency: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+class ChatService:
+    def __init__(self, services: Services, rasa: RasaClient, max_chars: int) -> None:
+        self._services = services
+        self._rasa = rasa
+        self._max_chars = max_chars
+
+    async def _call(self, fn, *args, **kwargs):
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def handle(self, sender: str, text: str, channel: str = "text", message_id: str | None = None) -> ChatReply:
+        text = clean(text)
+        if not text:
+            raise BadMessage("message is empty")
+        if len(text) > self._max_chars:
+            raise BadMessage(f"message is longer than {self._max_chars} characters")
+        message_id = message_id or uuid.uuid4().hex
+
+        help_id = None
+        match = detect_emergency(text)
+        if match:
+            view = await self._call(
+                self._services.raise_help, sender, text, channel,
+                idempotency_key=message_key("help", sender, message_id), conversation_id=sender,
+            )
+            help_id = view.id
+
+        handoff = await self._open_handoff(sender)
+        if handoff is not None:
+            await self._call(self._services.append_handoff_message, sender, "elder", text)
+            answer = HELP_STORED if match else WITH_OPERATOR
+            return ChatReply(message_id, (BotMessage(answer),), True, help_id, match.kind if match else None)
+
+        try:
+            raw = await self._rasa.send(sender, text, {"message_id": message_id, "channel": channel})
+        except RasaUnavailable as e:
+            logger.error("rasa unavailable for %s: %s", sender, e)
+            return await self._fail_over(sender, text, channel, message_id, help_id, match, "rasa_down")
+        messages = tuple(
+            BotMessage(m.get("text"), tuple(m.get("buttons") or ()), m.get("custom"))
+            for m in raw
+            if m.get("text") or m.get("custom")
+        )
+        if not any(m.text for m in messages):
+            # Rasa answered nothing: paused by an action, or an action crashed.
+            if await self._open_handoff(sender) is None:
+                return await self._fail_over(sender, text, channel, message_id, help_id, match, "action_failed")
+            messages = messages + (BotMessage(WITH_OPERATOR),)
+        handed_off = await self._rasa.is_paused(sender)
+        return ChatReply(message_id, messages, handed_off, help_id, match.kind if match else None)
+
+    async def _open_handoff(self, sender: str):
+        try:
+            return await self._call(self._services.open_handoff, sender)
+        except YinlingError:
+            return None
+
+    async def _fail_over(self, sender, text, channel, message_id, help_id, match, reason) -> ChatReply:
+        transcript = await self._rasa.transcript(sender)
+        if not transcript or transcript[-1].get("text") != text:
+            transcript.append({"role": "elder", "text": text, "ts": None})
+        try:
+            resident = await self._call(self._services.get_resident, sender)
+            who = f"{resident.name}（{resident.id}）"
+            resident_id = resident.id
+        except YinlingError:
+            who, resident_id = f"未登记（{sender}）", None
+        summary = f"{who}；{'紧急求助；' if match else ''}对话服务故障（{reason}）；最后说：「{text[:40]}」"
+        await self._call(
+            self._services.queue_handoff, sender, resident_id, channel, reason, transcript, summary
+        )
+        answer = HELP_STORED if match else APOLOGY
+        return ChatReply(message_id, (BotMessage(answer),), True, help_id, match.kind if match else None)

@@ -1,0 +1,60 @@
+"""Talks to Rasa's REST channel and HTTP API."""
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer, answered with an error, or answered nonsense."""
+
+
+class RasaClient:
+    def __init__(self, base_url: str, timeout_s: float) -> None:
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        try:
+            response = await self._http.post(
+                "/webhooks/rest/webhook",
+                json={"sender": sender, "message": text, "metadata": metadata},
+            )
+            response.raise_for_status()
+            messages = response.json()
+        except (httpx.HTTPError, ValueError) as e:
+            raise RasaUnavailable(str(e) or type(e).__name__) from e
+        if not isinstance(messages, list):
+            raise RasaUnavailable(f"unexpected answer: {messages!r:.200}")
+        return messages
+
+    async def transcript(self, sender: str) -> list[dict[str, Any]]:
+        """The conversation so far, as far as Rasa can still tell us."""
+        try:
+            response = await self._http.get(f"/conversations/{sender}/tracker")
+            response.raise_for_status()
+            events = response.json().get("events", [])
+        except (httpx.HTTPError, ValueError):
+            return []
+        return [
+            {"role": "elder" if e["event"] == "user" else "bot", "text": e.get("text"), "ts": e.get("timestamp")}
+            for e in events
+            if e.get("event") in ("user", "bot") and e.get("text")
+        ]
+
+    async def is_paused(self, sender: str) -> bool:
+        try:
+            response = await self._http.get(f"/conversations/{sender}/tracker")
+            response.raise_for_status()
+            return bool(response.json().get("paused"))
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    async def healthy(self) -> bool:
+        try:
+            return (await self._http.get("/")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,25 @@
+"""Gateway settings from the environment, frozen once at start."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    rasa_url: str = "http://127.0.0.1:5005"
+    actions_url: str = "http://127.0.0.1:5055"
+    rasa_timeout_s: float = 15.0
+    max_message_chars: int = 500
+    escalation_check_s: float = 30.0
+    ack_timeout_s: float = 180.0
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(
+            rasa_url=os.environ.get("YINLING_RASA_URL", cls.rasa_url).rstrip("/"),
+            actions_url=os.environ.get("YINLING_ACTIONS_URL", cls.actions_url).rstrip("/"),
+            rasa_timeout_s=float(os.environ.get("YINLING_RASA_TIMEOUT", cls.rasa_timeout_s)),
+            escalation_check_s=float(os.environ.get("YINLING_ESCALATION_CHECK_S", cls.escalation_check_s)),
+            ack_timeout_s=float(os.environ.get("YINLING_ACK_TIMEOUT_S", cls.ack_timeout_s)),
+        )

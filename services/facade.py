@@ -1,0 +1,311 @@
+"""`Services`: the one object the action server, gateway and tools call.
+
+Each method runs one use-case in its own transaction (commit on success, rollback on error),
+turns database outages into ServiceUnavailable, and retries once or twice when a concurrent
+writer won a race (unique index or version check), so callers see the domain answer instead.
+Help requests and handoffs fall back to the local outbox when the database is down.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Optional, TypeVar
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from services import activities as activities_uc
+from services import audit as audit_uc
+from services import config
+from services import facilities as facilities_uc
+from services import family as family_uc
+from services import handoffs as handoffs_uc
+from services import health as health_uc
+from services import help as help_uc
+from services import meals as meals_uc
+from services import notifications as notifications_uc
+from services import residents as residents_uc
+from services import subsidies as subsidies_uc
+from services import tickets as tickets_uc
+from services.clock import as_utc, local_day, utcnow
+from services.db import make_engine, session_factory
+from services.errors import Conflict, ServiceUnavailable, YinlingError
+from services.migrate import upgrade
+from services.outbox import Outbox
+from services.types import (
+    ActivityView,
+    ApplicationView,
+    CallRequestView,
+    EligibilityView,
+    FacilityHit,
+    FacilityView,
+    FamilyView,
+    HandoffView,
+    HealthResultView,
+    HelpRequestView,
+    MealOption,
+    MealOrderView,
+    MealQuote,
+    NotificationView,
+    OperatorView,
+    ProgrammeView,
+    ResidentView,
+    TicketView,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+RACE_RETRIES = 3
+
+
+class Services:
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        *,
+        clock: Optional[Callable[[], datetime]] = None,
+        outbox: Outbox | str | Path | None = None,
+        engine: Optional[Engine] = None,
+    ) -> None:
+        """`clock` returns the current aware time (tests fix it); `outbox` defaults to config."""
+        self.engine = engine if engine is not None else make_engine(url or config.database_url())
+        self._sessions = session_factory(self.engine)
+        self._clock = clock or utcnow
+        self.outbox = outbox if isinstance(outbox, Outbox) else Outbox(outbox or config.outbox_path())
+
+    @classmethod
+    def from_engine(
+        cls,
+        engine: Engine,
+        *,
+        clock: Optional[Callable[[], datetime]] = None,
+        outbox: Outbox | str | Path | None = None,
+    ) -> "Services":
+        return cls(engine=engine, clock=clock, outbox=outbox)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- time -----------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return as_utc(self._clock())
+
+    def today(self) -> date:
+        """The residents' calendar day (China time), which is what 'today' means to them."""
+        return local_day(self.now())
+
+    # --- transactions ---------------------------------------------------------------------------
+    def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        last: Exception | None = None
+        for _ in range(RACE_RETRIES):
+            session: Session = self._sessions()
+            try:
+                with session.begin():
+                    return fn(session, *args, **kwargs)
+            except YinlingError:
+                raise
+            except (IntegrityError, StaleDataError) as exc:
+                # A concurrent writer got there first; rerunning sees its row and answers from it.
+                last = exc
+            except (OperationalError, InterfaceError, PoolTimeout) as exc:
+                raise ServiceUnavailable(f"database unavailable: {type(exc.orig if hasattr(exc, 'orig') else exc).__name__}") from exc
+            except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise ServiceUnavailable("database connection lost") from exc
+                raise
+            finally:
+                session.close()
+        raise Conflict(f"gave up after {RACE_RETRIES} concurrent conflicts") from last
+
+    def ping(self) -> None:
+        """Raises ServiceUnavailable unless the database answers."""
+        self._run(lambda session: session.execute(text("SELECT 1")).scalar_one())
+
+    def create_all_and_seed(self, today: Optional[date] = None) -> None:
+        """Migrate to the newest schema with Alembic, then add the demo data (idempotent)."""
+        from services.seed import seed
+
+        try:
+            with self.engine.begin() as connection:
+                upgrade(connection=connection)
+        except (OperationalError, InterfaceError) as exc:
+            raise ServiceUnavailable("database unavailable for migration") from exc
+        self._run(seed, today or self.today())
+
+    # --- residents ------------------------------------------------------------------------------
+    def get_resident(self, resident_id: str) -> ResidentView:
+        return self._run(residents_uc.get_resident, resident_id, today=self.today())
+
+    # --- meals ----------------------------------------------------------------------------------
+    def menu(self, canteen_id: Optional[str], day: date, meal: Optional[str] = None,
+             resident_id: Optional[str] = None) -> list[MealOption]:
+        return self._run(meals_uc.menu, canteen_id, day, meal, resident_id)
+
+    def quote_meal(self, resident_id: str, day: date, meal: str, portions: int, canteen_id: Optional[str] = None,
+                   mode: Optional[str] = None, today: Optional[date] = None) -> MealQuote:
+        return self._run(meals_uc.quote_meal, resident_id, day, meal, portions, canteen_id, mode, today or self.today())
+
+    def book_meal(self, resident_id: str, day: date, meal: str, portions: int, canteen_id: Optional[str] = None,
+                  mode: Optional[str] = None, *, idempotency_key: str, actor: str,
+                  today: Optional[date] = None) -> MealOrderView:
+        return self._run(meals_uc.book_meal, resident_id, day, meal, portions, canteen_id, mode,
+                         idempotency_key=idempotency_key, actor=actor, today=today or self.today(), now=self.now())
+
+    def upcoming_orders(self, resident_id: str, today: Optional[date] = None) -> list[MealOrderView]:
+        return self._run(meals_uc.upcoming_orders, resident_id, today or self.today())
+
+    def cancel_order(self, resident_id: str, order_id: int, actor: str, today: Optional[date] = None) -> MealOrderView:
+        return self._run(meals_uc.cancel_order, resident_id, order_id, actor, today or self.today(), self.now())
+
+    def set_capacity(self, canteen_id: str, day: date, meal: str, capacity: int) -> MealOption:
+        return self._run(meals_uc.set_capacity, canteen_id, day, meal, capacity)
+
+    # --- subsidies ------------------------------------------------------------------------------
+    def programmes(self) -> list[ProgrammeView]:
+        return self._run(subsidies_uc.programmes)
+
+    def eligibility(self, resident_id: str, programme_code: Optional[str] = None) -> list[EligibilityView]:
+        return self._run(subsidies_uc.eligibility, resident_id, programme_code, self.today())
+
+    def subsidy_status(self, resident_id: str, programme_code: Optional[str] = None) -> list[ApplicationView]:
+        return self._run(subsidies_uc.subsidy_status, resident_id, programme_code)
+
+    # --- facilities and activities --------------------------------------------------------------
+    def nearest_facilities(self, resident_id: str, kind: Optional[str] = None, service: Optional[str] = None,
+                           limit: int = 3) -> list[FacilityHit]:
+        return self._run(facilities_uc.nearest_facilities, resident_id, kind, service, limit)
+
+    def find_facility(self, text: str) -> Optional[FacilityView]:
+        return self._run(facilities_uc.find_facility, text)
+
+    def get_facility(self, facility_id: str) -> FacilityView:
+        return self._run(facilities_uc.get_facility, facility_id)
+
+    def activities(self, resident_id: str, weekday: Optional[int] = None,
+                   facility_id: Optional[str] = None) -> list[ActivityView]:
+        return self._run(activities_uc.activities, resident_id, weekday, facility_id)
+
+    # --- help -----------------------------------------------------------------------------------
+    def raise_help(self, resident_id: Optional[str], text: str, channel: str, idempotency_key: str,
+                   conversation_id: Optional[str] = None, phone: Optional[str] = None,
+                   location: Optional[str] = None) -> HelpRequestView:
+        now = self.now()
+        try:
+            return self._run(help_uc.raise_help, resident_id, text, channel, idempotency_key,
+                             conversation_id, phone, location, now=now)
+        except ServiceUnavailable:
+            # The call for help must survive the outage: spool it durably and say so.
+            self.outbox.append("help", {
+                "resident_id": resident_id, "text": text, "channel": channel,
+                "idempotency_key": idempotency_key, "conversation_id": conversation_id,
+                "phone": phone, "location": location, "created_at": now.isoformat(),
+            })
+            log.warning("database down: help request %s spooled to the outbox", idempotency_key)
+            return HelpRequestView(id=None, resident_id=resident_id, status="open", created_at=now,
+                                   escalation_level=0, notified=(), spooled=True)
+
+    def acknowledge_help(self, request_id: int, actor: str) -> HelpRequestView:
+        return self._run(help_uc.acknowledge_help, request_id, actor, now=self.now())
+
+    def resolve_help(self, request_id: int, actor: str, note: str) -> HelpRequestView:
+        return self._run(help_uc.resolve_help, request_id, actor, note, now=self.now())
+
+    def open_help_requests(self) -> list[HelpRequestView]:
+        return self._run(help_uc.open_help_requests)
+
+    def escalate_overdue(self, now: datetime, ack_timeout: timedelta = timedelta(minutes=3)) -> list[HelpRequestView]:
+        return self._run(help_uc.escalate_overdue, now, ack_timeout)
+
+    # --- tickets --------------------------------------------------------------------------------
+    def service_types(self) -> list[tuple[str, str]]:
+        return self._run(tickets_uc.service_types)
+
+    def create_ticket(self, resident_id: str, service_code: str, preferred_date: Optional[date], note: str,
+                      idempotency_key: str, actor: str) -> TicketView:
+        return self._run(tickets_uc.create_ticket, resident_id, service_code, preferred_date, note,
+                         idempotency_key, actor, now=self.now())
+
+    def open_tickets(self, resident_id: str) -> list[TicketView]:
+        return self._run(tickets_uc.open_tickets, resident_id)
+
+    # --- health ---------------------------------------------------------------------------------
+    def record_health(self, resident_id: str, measure: str, value1: float, value2: Optional[float],
+                      idempotency_key: str, source: str) -> HealthResultView:
+        return self._run(health_uc.record_health, resident_id, measure, value1, value2, idempotency_key, source,
+                         now=self.now())
+
+    # --- family ---------------------------------------------------------------------------------
+    def family_members(self, resident_id: str) -> list[FamilyView]:
+        return self._run(family_uc.family_members, resident_id)
+
+    def request_family_call(self, resident_id: str, relation: Optional[str], idempotency_key: str) -> CallRequestView:
+        return self._run(family_uc.request_family_call, resident_id, relation, idempotency_key, now=self.now())
+
+    # --- handoffs -------------------------------------------------------------------------------
+    def queue_handoff(self, conversation_id: str, resident_id: Optional[str], channel: str, reason: str,
+                      transcript: list[dict[str, Any]], summary: str) -> HandoffView:
+        now = self.now()
+        try:
+            return self._run(handoffs_uc.queue_handoff, conversation_id, resident_id, channel, reason,
+                             transcript, summary, now=now)
+        except ServiceUnavailable:
+            entries = [handoffs_uc.normalise_entry(e, now) for e in transcript or ()]
+            self.outbox.append("handoff", {
+                "conversation_id": conversation_id, "resident_id": resident_id, "channel": channel,
+                "reason": reason, "transcript": entries, "summary": summary, "created_at": now.isoformat(),
+            })
+            log.warning("database down: handoff for %s spooled to the outbox", conversation_id)
+            return HandoffView(id=None, conversation_id=conversation_id, resident_id=resident_id, channel=channel,
+                               reason=reason, summary=summary, transcript=tuple(entries), status="queued",
+                               taken_by=None, created_at=now, spooled=True)
+
+    def open_handoff(self, conversation_id: str) -> Optional[HandoffView]:
+        return self._run(handoffs_uc.open_handoff, conversation_id)
+
+    def append_handoff_message(self, conversation_id: str, role: str, text: str) -> HandoffView:
+        return self._run(handoffs_uc.append_handoff_message, conversation_id, role, text, now=self.now())
+
+    def list_handoffs(self, status: Optional[str] = None) -> list[HandoffView]:
+        return self._run(handoffs_uc.list_handoffs, status)
+
+    def take_handoff(self, handoff_id: int, operator_id: str) -> HandoffView:
+        return self._run(handoffs_uc.take_handoff, handoff_id, operator_id, now=self.now())
+
+    def close_handoff(self, handoff_id: int, operator_id: str) -> HandoffView:
+        return self._run(handoffs_uc.close_handoff, handoff_id, operator_id, now=self.now())
+
+    def operators(self) -> list[OperatorView]:
+        return self._run(handoffs_uc.operators)
+
+    # --- notifications and audit ----------------------------------------------------------------
+    def pending_notifications(self, recipient_kind: Optional[str] = None) -> list[NotificationView]:
+        return self._run(notifications_uc.pending_notifications, recipient_kind)
+
+    def mark_notification_delivered(self, notification_id: int) -> bool:
+        return self._run(notifications_uc.mark_delivered, notification_id, now=self.now())
+
+    def audit(self, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
+        self._run(audit_uc.audit, actor, action, target, detail, now=self.now())
+
+    # --- outbox ---------------------------------------------------------------------------------
+    def apply_spooled(self, kind: str, payload: dict[str, Any]) -> None:
+        """Re-apply one outbox record straight to the database (raises ServiceUnavailable if still down)."""
+        created_at = datetime.fromisoformat(payload["created_at"])
+        if kind == "help":
+            self._run(help_uc.raise_help, payload["resident_id"], payload["text"], payload["channel"],
+                      payload["idempotency_key"], payload.get("conversation_id"), payload.get("phone"),
+                      payload.get("location"), now=created_at)
+        elif kind == "handoff":
+            self._run(handoffs_uc.queue_handoff, payload["conversation_id"], payload.get("resident_id"),
+                      payload["channel"], payload["reason"], payload.get("transcript") or [],
+                      payload.get("summary") or "", now=created_at)
+        else:
+            raise ValueError(f"unknown outbox record kind {kind!r}")
+
+    def replay_outbox(self) -> int:
+        return self.outbox.replay(self)

@@ -1,0 +1,238 @@
+"""What the use-cases return: frozen dataclasses, safe to hand across threads and processes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Optional
+
+
+@dataclass(frozen=True)
+class ResidentView:
+    id: str
+    name: str
+    gender: str  # 男 / 女
+    age: int
+    county: str
+    township: str
+    village: str
+    address: str
+    lat: float
+    lon: float
+    home_canteen_id: Optional[str]
+    home_canteen_name: Optional[str]
+    home_station_id: Optional[str]
+    home_station_name: Optional[str]
+    phone_masked: Optional[str]
+    lives_alone: bool
+    disability_level: int
+    special_hardship: bool
+    honorific: str  # 王奶奶 / 李大爷 / 赵阿姨 / 张叔
+    tts_rate: Optional[int] = None
+    tts_volume: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Dish:
+    name: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MealOption:
+    service_id: int
+    canteen_id: str
+    canteen_name: str
+    date: date
+    meal: str
+    dishes: tuple[Dish, ...]
+    price_cents: int
+    subsidised_price_cents: int
+    remaining: int
+    serve_from: str
+    capacity: int = 0
+
+
+@dataclass(frozen=True)
+class MealQuote:
+    resident_id: str
+    canteen_id: str
+    canteen_name: str
+    date: date
+    meal: str
+    portions: int
+    mode: str
+    unit_price_cents: int  # the price that applies to this resident
+    total_cents: int
+    remaining: int
+    serve_from: str
+    subsidised: bool = False
+
+
+@dataclass(frozen=True)
+class MealOrderView:
+    id: int
+    resident_id: str
+    canteen_id: str
+    canteen_name: str
+    date: date
+    meal: str
+    portions: int
+    mode: str
+    status: str
+    total_cents: int
+    serve_from: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ProgrammeView:
+    code: str
+    name: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class EligibilityView:
+    programme: ProgrammeView
+    eligible: bool
+    # age_band | eligible | needs_assessment | too_young | not_hardship | not_disabled |
+    # not_living_alone | not_target_group
+    reason_code: str
+    amount_cents_per_month: Optional[int]
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    month: str  # YYYY-MM
+    amount_cents: int
+    status: str  # paid / pending
+    paid_on: Optional[date]
+
+
+@dataclass(frozen=True)
+class ApplicationView:
+    programme: ProgrammeView
+    status: str
+    applied_on: date
+    decided_on: Optional[date]
+    payments: tuple[PaymentView, ...]
+
+
+@dataclass(frozen=True)
+class FacilityView:
+    id: str
+    kind: str
+    name: str
+    county: str
+    township: str
+    village: Optional[str]
+    address: str
+    lat: float
+    lon: float
+    hours: str
+    phone: Optional[str]
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FacilityHit:
+    facility: FacilityView
+    distance_m: int
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    facility_id: str
+    facility_name: str
+    title: str
+    weekday: int  # 0 = Monday
+    start: str
+    end: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class HelpRequestView:
+    id: Optional[int]  # None only while spooled in the outbox
+    resident_id: Optional[str]
+    status: str
+    created_at: datetime
+    escalation_level: int
+    notified: tuple[str, ...]  # human labels: 儿子张建国, 值班话务员
+    spooled: bool = False
+
+
+@dataclass(frozen=True)
+class TicketView:
+    id: int
+    resident_id: str
+    service_code: str
+    service_name: str
+    preferred_date: Optional[date]
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class HealthResultView:
+    reading_id: int
+    measure: str
+    value1: float
+    value2: Optional[float]
+    in_range: bool
+    low: bool
+    high: bool
+    alerted: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FamilyView:
+    id: str
+    name: str
+    relation: str
+    phone_masked: Optional[str]
+    consent: bool
+
+
+@dataclass(frozen=True)
+class CallRequestView:
+    id: int
+    family: FamilyView
+    status: str
+
+
+@dataclass(frozen=True)
+class HandoffView:
+    id: Optional[int]  # None only while spooled in the outbox
+    conversation_id: str
+    resident_id: Optional[str]
+    channel: str
+    reason: str
+    summary: str
+    transcript: tuple[dict[str, Any], ...]
+    status: str
+    taken_by: Optional[str]
+    created_at: datetime
+    spooled: bool = False
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    id: int
+    recipient_kind: str  # family / operator
+    recipient_id: Optional[str]  # family member or operator id; None = the whole duty desk
+    recipient_label: str
+    resident_id: Optional[str]
+    kind: str  # help / health / escalation
+    message: str
+    help_request_id: Optional[int]
+    created_at: datetime
+    delivered_at: Optional[datetime]
+
+
+@dataclass(frozen=True)
+class OperatorView:
+    id: str
+    name: str
+    role: str

@@ -1,0 +1,1 @@
+"""Yinling command line, process runner and small shared helpers."""

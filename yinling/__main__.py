@@ -1,0 +1,5 @@
+import sys
+
+from yinling.cli import main
+
+sys.exit(main())

@@ -1,0 +1,135 @@
+"""`yinling` command: run the assistant, chat with it, manage the database."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+import uuid
+from datetime import date
+
+import httpx
+
+from yinling.stack import Stack, StackConfig, StackError
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from services.facade import Services
+
+    services = Services(args.database_url)
+    services.create_all_and_seed(date.today())  # migrate + top up demo menus
+    config = StackConfig(
+        rasa_port=args.rasa_port, actions_port=args.actions_port, gateway_port=args.gateway_port,
+        database_url=args.database_url,
+    )
+    stack = Stack(config)
+    print("启动中 Starting Rasa, the action server and the gateway (about 30 s)…", flush=True)
+    try:
+        stack.start()
+    except StackError as e:
+        print(f"Could not start: {e}", file=sys.stderr)
+        stack.stop()
+        return 1
+    print(
+        "\n银龄 Yinling is running.\n"
+        f"  Chat in this terminal:  .venv/bin/yinling chat            (as resident r-0001)\n"
+        f"                          .venv/bin/yinling chat --sender r-0002\n"
+        f"  Chat over HTTP:         curl -s {config.gateway_url}/api/chat -H 'content-type: application/json' \\\n"
+        f"                            -d '{{\"sender\":\"r-0001\",\"message\":\"明天中午订两份饭\"}}'\n"
+        f"  API docs:               {config.gateway_url}/docs\n"
+        f"  Rasa REST channel:      {config.rasa_url}/webhooks/rest/webhook\n"
+        f"  Logs:                   {config.log_dir}\n"
+        "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+    stopping = False
+
+    def on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        while not stopping:
+            for proc in stack.processes.values():
+                if proc.popen.poll() is not None:
+                    print(f"{proc.name} stopped unexpectedly; see {proc.log}", file=sys.stderr)
+                    stopping = True
+            time.sleep(1)
+    finally:
+        print("Stopping…", flush=True)
+        stack.stop()
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    url = args.url.rstrip("/") + "/api/chat"
+    print(f"银龄 — 以 {args.sender} 的身份聊天。输入中文，回车发送；空行或 Ctrl-D 退出。")
+    with httpx.Client(timeout=30) as client:
+        while True:
+            try:
+                text = input("您：").strip()
+            except (EOFError, KeyboardInterrupt):
+                print()
+                return 0
+            if not text:
+                return 0
+            try:
+                response = client.post(url, json={"sender": args.sender, "message": text,
+                                                  "message_id": uuid.uuid4().hex})
+            except httpx.HTTPError as e:
+                print(f"（连不上助手：{e}。先运行 make run。）")
+                continue
+            if response.status_code != 200:
+                print(f"（{response.status_code}: {response.text}）")
+                continue
+            reply = response.json()
+            for message in reply["messages"]:
+                if message.get("text"):
+                    buttons = " / ".join(b["title"] for b in message.get("buttons") or [])
+                    print(f"银龄：{message['text']}" + (f"  [{buttons}]" if buttons else ""))
+            if reply.get("handed_off"):
+                print("（已转人工）")
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from services.facade import Services
+    from services.migrate import upgrade
+
+    if args.action == "upgrade":
+        upgrade(args.database_url)
+    else:
+        Services(args.database_url).create_all_and_seed(date.fromisoformat(args.today) if args.today else date.today())
+    print("ok")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="yinling", description="银龄 Yinling assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start Rasa, the action server and the gateway")
+    run.add_argument("--rasa-port", type=int, default=5005)
+    run.add_argument("--actions-port", type=int, default=5055)
+    run.add_argument("--gateway-port", type=int, default=8000)
+    run.add_argument("--database-url", default=None, help="default: YINLING_DATABASE_URL or var/yinling.db")
+    run.set_defaults(func=cmd_run)
+
+    chat = sub.add_parser("chat", help="chat with the running assistant in this terminal")
+    chat.add_argument("--sender", default="r-0001", help="resident id (default r-0001)")
+    chat.add_argument("--url", default="http://127.0.0.1:8000")
+    chat.set_defaults(func=cmd_chat)
+
+    db = sub.add_parser("db", help="migrate or seed the services database")
+    db.add_argument("action", choices=["upgrade", "seed"])
+    db.add_argument("--database-url", default=None)
+    db.add_argument("--today", default=None, help="YYYY-MM-DD the seed menus start from")
+    db.set_defaults(func=cmd_db)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
