@@ -7,6 +7,7 @@ for an operator (the services outbox keeps the handoff if the database is down).
 """
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 from typing import Any
@@ -46,11 +47,14 @@ def hand_off(turn: Turn, reason: str) -> Events:
     return [ConversationPaused(), ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending", None)]
 
 
-class YinlingAction(Action):
-    """Base for our actions: subclasses implement `handle(turn)`."""
+class YinlingAction(Action, abc.ABC):
+    """Base for our actions: subclasses implement `name()` and `handle(turn)`."""
 
-    def handle(self, turn: Turn) -> Events:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def name(self) -> str: ...
+
+    @abc.abstractmethod
+    def handle(self, turn: Turn) -> Events: ...
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -44,6 +44,17 @@ def parse_order_text(text: str, today: date) -> dict[str, Any]:
     }
 
 
+def named_canteen(text: str) -> str | None:
+    """A canteen the elder named by its village or community (赵王村, 金融社区 …)."""
+    if len(text) < 3:
+        return None
+    facility = runtime.services().find_facility(text)
+    # fuzzy matching alone would turn "去食堂吃" into some canteen: the place must be said
+    if facility and facility.kind == "canteen" and facility.village and facility.village in text:
+        return facility.id
+    return None
+
+
 def clear_order_slots() -> Events:
     return [SlotSet(s, None) for s in (*FORM_SLOTS, "meal_canteen", "pending")]
 
@@ -56,15 +67,21 @@ class ValidateMealOrderForm(YinlingAction):
         today = runtime.today()
         services = runtime.services()
         parsed = parse_order_text(turn.text, today)
-        facility = services.find_facility(turn.text) if len(turn.text) >= 3 else None
-        canteen = [SlotSet("meal_canteen", facility.id)] if facility and facility.kind == "canteen" else []
+        canteen_id = named_canteen(turn.text)
+        canteen = [SlotSet("meal_canteen", canteen_id)] if canteen_id else []
         requested = turn.slot("requested_slot")
         if requested is None:  # activation: start from what this message says, nothing stale
             try:
                 services.get_resident(turn.sender)
             except UnknownResident:
                 return [SlotSet(s, parsed[s] or UNKNOWN) for s in FORM_SLOTS]
-            return [SlotSet(s, parsed[s]) for s in FORM_SLOTS] + (canteen or [SlotSet("meal_canteen", None)])
+            events = [SlotSet(s, parsed[s]) for s in FORM_SLOTS] + (canteen or [SlotSet("meal_canteen", None)])
+            existing = already_booked(turn.sender, parsed["meal_date"], parsed["meal"])
+            if existing is not None:
+                parsed["portions"] = parsed["portions"] or existing.portions
+                parsed["meal_mode"] = parsed["meal_mode"] or existing.mode
+                events = [SlotSet(s, parsed[s]) for s in FORM_SLOTS] + events[len(FORM_SLOTS):]
+            return events
         found = {k: v for k, v in parsed.items() if v is not None}
         if requested == "portions" and "portions" not in found:
             # a bare number answers "要几份？"
@@ -75,7 +92,25 @@ class ValidateMealOrderForm(YinlingAction):
             if turn.intent in LEAVE_FORM:
                 return []  # let that intent's rule answer; the form resumes after
             return [SlotSet(requested, None)]  # ask again
-        return [SlotSet(k, v) for k, v in found.items()] + canteen
+        return [SlotSet(k, v) for k, v in found.items()] + canteen + _finish_if_already_booked(turn, found)
+
+
+def already_booked(sender: str, day_iso: str | None, meal: str | None) -> Any | None:
+    if not day_iso or not meal or day_iso == UNKNOWN:
+        return None
+    day = date.fromisoformat(day_iso)
+    orders = runtime.services().upcoming_orders(sender, today=runtime.today())
+    return next((o for o in orders if o.date == day and o.meal == meal), None)
+
+
+def _finish_if_already_booked(turn: Turn, found: dict[str, Any]) -> Events:
+    """Same day and meal already booked: stop asking, the read-back will say so."""
+    merged = {s: turn.slot(s) for s in FORM_SLOTS} | found
+    existing = already_booked(turn.sender, merged["meal_date"], merged["meal"])
+    if existing is None:
+        return []
+    fill = {"portions": existing.portions, "meal_mode": existing.mode}
+    return [SlotSet(k, v) for k, v in fill.items() if merged[k] is None]
 
 
 def read_back(turn: Turn) -> Events:
@@ -86,6 +121,10 @@ def read_back(turn: Turn) -> Events:
     if UNKNOWN in values.values():
         services.get_resident(turn.sender)  # raises UnknownResident: handoff
     day = date.fromisoformat(values["meal_date"])
+    existing = already_booked(turn.sender, values["meal_date"], values["meal"])
+    if existing is not None:
+        turn.say(replies.duplicate_order(existing, today))
+        return clear_order_slots()
     try:
         quote = services.quote_meal(
             turn.sender, day, values["meal"], int(values["portions"]),
@@ -168,8 +207,7 @@ class ActionMenu(YinlingAction):
         services = runtime.services()
         day = parse_date(turn.text, today) or today
         meal = parse_meal(turn.text)
-        facility = services.find_facility(turn.text) if len(turn.text) >= 3 else None
-        canteen_id = facility.id if facility and facility.kind == "canteen" else None
+        canteen_id = named_canteen(turn.text)
         if canteen_id is None:
             try:
                 services.get_resident(turn.sender)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Sequence
 
-from zhtext.meals import MEAL_ZH, MODE_ZH
+from zhtext.meals import MEAL_ZH
 from zhtext.numbers import spoken_count, spoken_number
 from zhtext.spoken import spoken_distance, spoken_money, spoken_phone_tail, spoken_time
 from zhtext.dates import spoken_date

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
+from services.clock import today_local
 from services.facade import Services
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @lru_cache(maxsize=1)
@@ -21,4 +19,4 @@ def today() -> date:
     pinned = os.environ.get("YINLING_TODAY")
     if pinned:
         return date.fromisoformat(pinned)
-    return datetime.now(CHINA).date()
+    return today_local()

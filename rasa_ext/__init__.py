@@ -1,5 +1,6 @@
-"""What runs inside the Rasa server process (Python 3.10, `.venv-rasa`) besides Rasa.
+"""What runs inside the Rasa server process (Python 3.10, `.venv-rasa`) besides Rasa itself.
 
-The start-up wrapper that applies our
-performance fixes to the pinned Rasa version before serving.
+`serve` starts Rasa's own CLI after `patches` has applied our performance fixes
+to the pinned Rasa version and jieba has loaded its dictionary. The custom NLU
+components live in `bot/components/`, where Rasa looks for them.
 """

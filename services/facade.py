@@ -9,6 +9,8 @@ Help requests and handoffs fall back to the local outbox when the database is do
 from __future__ import annotations
 
 import logging
+import random
+import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
@@ -60,7 +62,7 @@ from services.types import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-RACE_RETRIES = 3
+RACE_RETRIES = 10
 
 
 class Services:
@@ -102,7 +104,9 @@ class Services:
     # --- transactions ---------------------------------------------------------------------------
     def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         last: Exception | None = None
-        for _ in range(RACE_RETRIES):
+        for attempt in range(RACE_RETRIES):
+            if attempt:
+                time.sleep(random.uniform(0, 0.005 * attempt))  # jitter, so racers do not collide again
             session: Session = self._sessions()
             try:
                 with session.begin():
@@ -113,7 +117,8 @@ class Services:
                 # A concurrent writer got there first; rerunning sees its row and answers from it.
                 last = exc
             except (OperationalError, InterfaceError, PoolTimeout) as exc:
-                raise ServiceUnavailable(f"database unavailable: {type(exc.orig if hasattr(exc, 'orig') else exc).__name__}") from exc
+                cause = getattr(exc, "orig", None) or exc
+                raise ServiceUnavailable(f"database unavailable: {type(cause).__name__}") from exc
             except DBAPIError as exc:
                 if exc.connection_invalidated:
                     raise ServiceUnavailable("database connection lost") from exc

@@ -101,7 +101,17 @@ def _aliases(facility: Facility) -> list[str]:
     names = [facility.name, facility.name.removeprefix(facility.county)]
     place = facility.village or facility.township
     names += [place + kind_word, facility.township + place + kind_word]
+    names += [place + offered for offered in facility.services or ()]  # "康乐社区老年大学"
     return names
+
+
+# When the words fit several facilities in one place, the centre or station is the likelier
+# meaning than its canteen or clinic, unless the kind is named ("赵王村的食堂").
+_KIND_PREFERENCE = {"canteen": 0, "health_station": 1}
+
+
+def _kind_named(query: str, kind: str) -> bool:
+    return KIND_WORDS[kind] in query or any(word in query for word, k in _KIND_ALIASES.items() if k == kind)
 
 
 def find_facility(session: Session, text: str) -> Optional[FacilityView]:
@@ -109,14 +119,19 @@ def find_facility(session: Session, text: str) -> Optional[FacilityView]:
     query = _FILLER.sub("", text or "")
     if len(query) < 2:
         return None
-    best: tuple[float, float, str] | None = None
+    best_key: tuple | None = None
     best_facility: Optional[Facility] = None
     for facility in session.scalars(select(Facility).order_by(Facility.id)):
         aliases = _aliases(facility)
         score = max(fuzz.partial_ratio(query, alias) for alias in aliases)
-        # Tie-break on whole-string similarity so "赵王村食堂" prefers the canteen over the station.
-        tie = max(fuzz.ratio(query, alias) for alias in aliases)
-        key = (score, tie, facility.id)
-        if score >= FIND_CUTOFF and (best is None or key[:2] > best[:2]):
-            best, best_facility = key, facility
+        if score < FIND_CUTOFF:
+            continue
+        key = (
+            score,
+            _kind_named(query, facility.kind),
+            _KIND_PREFERENCE.get(facility.kind, 2),
+            max(fuzz.ratio(query, alias) for alias in aliases),
+        )
+        if best_key is None or key > best_key:
+            best_key, best_facility = key, facility
     return facility_view(best_facility) if best_facility else None

@@ -16,7 +16,8 @@ from services.privacy import strip_id_numbers
 from services.types import HandoffView, OperatorView
 
 OPEN_STATUSES = ("queued", "taken")
-ROLES = ("user", "bot", "operator", "system")
+# Usual roles: user/elder (the resident), bot, operator, family, system. Any short label is kept.
+MAX_ROLE_LEN = 20
 
 
 def handoff_view(handoff: Handoff, *, spooled: bool = False) -> HandoffView:
@@ -51,10 +52,12 @@ def _is_duplicate(entry: dict[str, Any], given_ts: bool, existing: list[dict[str
     )
 
 
-def _open_for(session: Session, conversation_id: str) -> Optional[Handoff]:
-    return session.scalars(
-        select(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.status.in_(OPEN_STATUSES))
-    ).first()
+def _open_for(session: Session, conversation_id: str, *, lock: bool = False) -> Optional[Handoff]:
+    query = select(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.status.in_(OPEN_STATUSES))
+    if lock:
+        # PostgreSQL queues concurrent writers on the row; SQLite (no FOR UPDATE) relies on the version check.
+        query = query.with_for_update()
+    return session.scalars(query).first()
 
 
 def queue_handoff(
@@ -72,7 +75,7 @@ def queue_handoff(
         raise InvalidRequest("missing_conversation_id")
     now = now or utcnow()
     known = resident_id if resident_id and session.get(Resident, resident_id) is not None else None
-    handoff = _open_for(session, conversation_id)
+    handoff = _open_for(session, conversation_id, lock=True)
     if handoff is None:
         handoff = Handoff(
             conversation_id=conversation_id, resident_id=known, channel=channel, reason=reason,
@@ -108,11 +111,11 @@ def open_handoff(session: Session, conversation_id: str) -> Optional[HandoffView
 def append_handoff_message(
     session: Session, conversation_id: str, role: str, text: str, *, now: Optional[datetime] = None
 ) -> HandoffView:
-    handoff = _open_for(session, conversation_id)
+    handoff = _open_for(session, conversation_id, lock=True)
     if handoff is None:
         raise HandoffNotFound(conversation_id)
-    if role not in ROLES:
-        raise InvalidRequest("unknown_role", role)
+    if not role or len(role) > MAX_ROLE_LEN:
+        raise InvalidRequest("bad_role", repr(role))
     now = now or utcnow()
     # A new list (not in-place append) so the JSON column is seen as changed; the version
     # column turns a concurrent append into a retry instead of a lost message.

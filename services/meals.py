@@ -224,18 +224,28 @@ def book_meal(
         return order_view(replay)
     now = now or utcnow()
     today = today or today_local()
-    resident, service, mode, unit, _ = _prepare(session, resident_id, day, meal, portions, canteen_id, mode, today)
-    # Atomic capacity claim: the row only changes if the places are still there, so concurrent
-    # bookings serialise on this row and can never push booked past capacity.
-    claimed = session.execute(
-        update(MealService)
-        .where(MealService.id == service.id, MealService.booked + portions <= MealService.capacity)
-        .values(booked=MealService.booked + portions)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        session.refresh(service)
-        raise MealFull(max(0, service.capacity - service.booked))
+    try:
+        resident, service, mode, unit, _ = _prepare(
+            session, resident_id, day, meal, portions, canteen_id, mode, today
+        )
+        # Atomic capacity claim: the row only changes if the places are still there, so concurrent
+        # bookings serialise on this row and can never push booked past capacity.
+        claimed = session.execute(
+            update(MealService)
+            .where(MealService.id == service.id, MealService.booked + portions <= MealService.capacity)
+            .values(booked=MealService.booked + portions)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            session.refresh(service)
+            raise MealFull(max(0, service.capacity - service.booked))
+    except (DuplicateOrder, MealFull):
+        # A concurrent retry under the same key may have committed since we first looked;
+        # then the "duplicate" or the place it took is this very booking.
+        replay = _order_by_key(session, idempotency_key)
+        if replay is not None:
+            return order_view(replay)
+        raise
     order = MealOrder(
         resident_id=resident.id,
         meal_service_id=service.id,

@@ -17,7 +17,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from services.facade import Services
 
     services = Services(args.database_url)
-    services.create_all_and_seed(date.today())  # migrate + top up demo menus
+    services.create_all_and_seed()  # migrate + top up demo menus from today (China time)
     config = StackConfig(
         rasa_port=args.rasa_port, actions_port=args.actions_port, gateway_port=args.gateway_port,
         database_url=args.database_url,
@@ -100,7 +100,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.action == "upgrade":
         upgrade(args.database_url)
     else:
-        Services(args.database_url).create_all_and_seed(date.fromisoformat(args.today) if args.today else date.today())
+        Services(args.database_url).create_all_and_seed(date.fromisoformat(args.today) if args.today else None)
     print("ok")
     return 0
 

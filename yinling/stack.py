@@ -99,7 +99,8 @@ class Stack:
     def start_actions(self) -> None:
         self._spawn(
             "actions",
-            [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.config.actions_port)],
+            [str(APP_PYTHON), "-m", "actions.server", "--host", self.config.host,
+             "--port", str(self.config.actions_port)],
             ROOT, self._env(),
         )
 

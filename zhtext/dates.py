@@ -46,8 +46,8 @@ _NOT_DAY_AFTER = tuple("楼线门床房院车窗桌柜机位路")
 
 def _weekday_match(t: str) -> re.Match[str] | None:
     for m in _WEEKDAY_RE.finditer(t):
-        # "一周一次": a digit right before 周 makes it a duration ("两周").
-        if m.group("pre") is None and m.start() > 0 and t[m.start() - 1] in "一二两三四五六七八九几每":
+        # "一周三天": a number right before 周 makes it a duration; "每周三" is a weekday.
+        if m.group("pre") is None and m.start() > 0 and t[m.start() - 1] in "一二两三四五六七八九几":
             continue
         return m
     return None

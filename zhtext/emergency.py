@@ -162,7 +162,9 @@ def _negated(t: str, h: _Hit) -> bool:
 def _hedged(t: str, h: _Hit) -> bool:
     if t[h.start:h.end] in _WEAK:
         return True
-    return bool(_HEDGE.search(t[max(0, h.start - 8):h.start]))
+    # Only within the same clause: "差点摔倒，现在胸口疼" — the chest pain is real.
+    before = re.split(r"[，。！？；]", t[max(0, h.start - 8):h.start])[-1]
+    return bool(_HEDGE.search(before))
 
 
 def detect_emergency(text: str | None) -> EmergencyMatch | None:

@@ -85,11 +85,13 @@ def _mentions(t: str) -> list[tuple[int, int, str, str]]:
     return sorted(found)
 
 
-def _bp(t: str, spans: list[NumSpan]) -> Reading | None:
+def _bp(t: str, spans: list[NumSpan], lo: int = 0, hi: int | None = None) -> Reading | None:
+    """Blood pressure from the number spans of t[lo:hi] (spans carry absolute offsets)."""
+    hi = len(t) if hi is None else hi
     high = low = None
     # Labelled values win: 高压145低压90 / 低压九十高压一百四.
     for label in ("高压", "收缩压", "低压", "舒张压"):
-        i = t.find(label)
+        i = t.find(label, lo, hi)
         if i < 0:
             continue
         after = [s for s in spans if s.start >= i + len(label)]
@@ -102,7 +104,7 @@ def _bp(t: str, spans: list[NumSpan]) -> Reading | None:
     if high is not None:
         if low is None:
             rest = [s.value for s in spans if _ok("bp_low", s.value) and s.value < high and s.value != high]
-            low = rest[0] if rest and "低压" not in t else None
+            low = rest[0] if rest and "低压" not in t[lo:hi] else None
         return Reading("bp", high, low)
     vals = [s.value for s in spans if _ok("bp_high", s.value) or _ok("bp_low", s.value)]
     if len(vals) >= 2:
@@ -145,8 +147,8 @@ def _single(measure: str, spans: list[NumSpan]) -> Reading | None:
     return None
 
 
-def _reading(measure: str, t: str, spans: list[NumSpan]) -> Reading | None:
-    return _bp(t, spans) if measure == "bp" else _single(measure, spans)
+def _reading(measure: str, t: str, spans: list[NumSpan], lo: int = 0, hi: int | None = None) -> Reading | None:
+    return _bp(t, spans, lo, hi) if measure == "bp" else _single(measure, spans)
 
 
 def parse_readings(text: str | None, expect: str | None = None) -> list[Reading]:
@@ -177,10 +179,10 @@ def parse_readings(text: str | None, expect: str | None = None) -> list[Reading]
                 stop = s2
                 break
         seg = [s for s in spans if end <= s.start < stop]
-        r = _reading(measure, t[start:stop], seg)
+        r = _reading(measure, t, seg, start, stop)
         if r is None and k == 0:
             # "一百四十五九十的血压": the numbers came before the cue.
-            r = _reading(measure, t[:start], [s for s in spans if s.end <= start])
+            r = _reading(measure, t, [s for s in spans if s.end <= start], 0, start)
         if r:
             out.append(r)
     return out

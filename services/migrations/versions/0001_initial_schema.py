@@ -6,9 +6,8 @@ Create Date: 2026-11-23 06:55:27.203377
 """
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision: str = '0001_initial'
 down_revision: Union[str, None] = None

@@ -1,0 +1,103 @@
+"""Latency of whole text turns: REST message in, answer out, action and database included.
+
+Starts the real stack (Rasa with our patches, action server, gateway) on its own
+ports and a fresh SQLite database, then sends turns that each run a custom
+action against the database, at 1 and at 20 concurrent senders, both straight
+to Rasa's REST channel and through the gateway. Prints p50/p95/p99 and the
+Rasa server's memory.
+
+    .venv/bin/python bench/text_turn.py [--turns 200] [--concurrency 1 20]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.facade import Services  # noqa: E402
+from yinling.stack import Stack, StackConfig  # noqa: E402
+
+MESSAGES = ["今天中午吃啥", "我的高龄津贴发了没有", "离我最近的驿站在哪", "礼拜三有啥活动"]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    import subprocess
+
+    out = subprocess.run(["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)],
+                         capture_output=True, text=True).stdout
+    return sum(int(x) for x in out.split()) / 1024
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+async def run_load(url: str, body_for, turns: int, concurrency: int) -> list[float]:
+    latencies: list[float] = []
+    counter = iter(range(turns))
+
+    async def sender(worker: int) -> None:
+        async with httpx.AsyncClient(timeout=60) as client:
+            for i in counter:
+                body = body_for(worker, i)
+                start = time.perf_counter()
+                r = await client.post(url, json=body)
+                r.raise_for_status()
+                assert r.json(), "empty answer"
+                latencies.append((time.perf_counter() - start) * 1000)
+
+    await asyncio.gather(*(sender(w) for w in range(concurrency)))
+    return latencies
+
+
+def report(label: str, lat: list[float], wall: float) -> None:
+    print(f"{label:<34} n={len(lat):4d}  p50 {statistics.median(lat):7.1f} ms  p95 {pct(lat, 95):7.1f} ms"
+          f"  p99 {pct(lat, 99):7.1f} ms  {len(lat) / wall:6.1f} turns/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--turns", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 20])
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="yinling-bench-"))
+    url = f"sqlite:///{tmp / 'bench.db'}"
+    Services(url).create_all_and_seed(date.today())
+    config = StackConfig(rasa_port=25005, actions_port=25055, gateway_port=28000, database_url=url,
+                         log_dir=tmp / "logs", extra_env={"YINLING_OUTBOX": str(tmp / "outbox.jsonl")})
+    with Stack(config) as stack:
+        rasa_pid = stack.processes["rasa"].popen.pid
+        print(f"Rasa server memory after start: {rss_mb(rasa_pid):.0f} MB")
+        rasa_url = f"{config.rasa_url}/webhooks/rest/webhook"
+        gateway_url = f"{config.gateway_url}/api/chat"
+
+        def rasa_body(worker: int, i: int) -> dict:
+            return {"sender": f"r-{worker + 1:04d}", "message": MESSAGES[i % len(MESSAGES)]}
+
+        def gateway_body(worker: int, i: int) -> dict:
+            return {"sender": f"r-{worker + 1:04d}", "message": MESSAGES[i % len(MESSAGES)]}
+
+        asyncio.run(run_load(rasa_url, rasa_body, 20, 1))  # warm-up
+        for concurrency in args.concurrency:
+            for label, target, body in (("Rasa REST (custom action + DB)", rasa_url, rasa_body),
+                                        ("gateway /api/chat (whole turn)", gateway_url, gateway_body)):
+                start = time.perf_counter()
+                lat = asyncio.run(run_load(target, body, args.turns, concurrency))
+                report(f"{label} x{concurrency}", lat, time.perf_counter() - start)
+        print(f"Rasa server memory after load: {rss_mb(rasa_pid):.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
