@@ -48,6 +48,20 @@ class ChatReply:
     notes: tuple[str, ...] = field(default=())
 
 
+def merge_rest_messages(raw: list[dict[str, Any]]) -> tuple[BotMessage, ...]:
+    """Rasa's REST channel sends an utterance's `custom` payload as a message of its
+    own right after the text; put it back on the text it belongs to."""
+    merged: list[BotMessage] = []
+    for m in raw:
+        text, custom = m.get("text"), m.get("custom")
+        if not text and custom and merged and merged[-1].custom is None:
+            last = merged[-1]
+            merged[-1] = BotMessage(last.text, last.buttons, custom)
+        elif text or custom:
+            merged.append(BotMessage(text, tuple(m.get("buttons") or ()), custom))
+    return tuple(merged)
+
+
 class ChatService:
     def __init__(self, services: Services, rasa: RasaClient, max_chars: int) -> None:
         self._services = services
@@ -85,11 +99,7 @@ class ChatService:
         except RasaUnavailable as e:
             logger.error("rasa unavailable for %s: %s", sender, e)
             return await self._fail_over(sender, text, channel, message_id, help_id, match, "rasa_down")
-        messages = tuple(
-            BotMessage(m.get("text"), tuple(m.get("buttons") or ()), m.get("custom"))
-            for m in raw
-            if m.get("text") or m.get("custom")
-        )
+        messages = merge_rest_messages(raw)
         if not any(m.text for m in messages):
             # Rasa answered nothing: paused by an action, or an action crashed.
             if await self._open_handoff(sender) is None:

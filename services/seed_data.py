@@ -169,39 +169,39 @@ FAMILY = [
 ]
 
 PROGRAMMES = [
-    ("gaoling_jintie", "高龄津贴",
+    ("gaoling", "高龄津贴",
      "80周岁及以上老年人普惠发放，按月到账。演示金额（非官方标准）：80至89岁每月50元，90至99岁每月100元，100岁及以上每月300元。",
      {"min_age": 80, "demo_amounts": True, "bands": [
          {"min_age": 80, "max_age": 89, "amount_cents": 5000},
          {"min_age": 90, "max_age": 99, "amount_cents": 10000},
          {"min_age": 100, "amount_cents": 30000}]}),
-    ("shineng_butie", "经济困难失能老年人补贴",
+    ("shineng", "经济困难失能老年人补贴",
      "经济困难且经评估失能的60周岁及以上老年人按月补贴。演示金额（非官方标准）：中度失能每月100元，重度失能每月200元。",
      {"min_age": 60, "requires": ["special_hardship"], "min_disability": 2, "demo_amounts": True, "bands": [
          {"min_disability": 3, "amount_cents": 20000},
          {"min_disability": 2, "amount_cents": 10000}]}),
-    ("shilaohua_gaizao", "适老化改造",
+    ("shilaohua", "适老化改造",
      "为特殊困难老年人家庭免费做适老化改造（扶手、防滑、坐便椅等），需先上门评估。",
      {"min_age": 60, "requires": ["special_hardship"], "assessment": True}),
-    ("tanfang_guanai", "探访关爱",
+    ("tanfang", "探访关爱",
      "对独居、特困和高龄老年人定期上门或电话探访，了解身体和生活情况。",
      {"min_age": 60, "any_of": [{"requires": ["lives_alone"]}, {"requires": ["special_hardship"]}, {"min_age": 80}]}),
 ]
 
 # resident, programme, status, applied months ago, decided after days (None: undecided)
 APPLICATIONS = [
-    ("r-0001", "gaoling_jintie", "approved", 7, 12),
-    ("r-0003", "gaoling_jintie", "approved", 4, 10),
-    ("r-0004", "gaoling_jintie", "approved", 5, 9),
-    ("r-0010", "gaoling_jintie", "approved", 6, 14),
-    ("r-0010", "shineng_butie", "approved", 3, 20),
-    ("r-0010", "shilaohua_gaizao", "reviewing", 0, None),
-    ("r-0020", "gaoling_jintie", "approved", 8, 11),
-    ("r-0020", "shineng_butie", "reviewing", 1, None),
-    ("r-0006", "gaoling_jintie", "submitted", 0, None),
-    ("r-0019", "tanfang_guanai", "approved", 2, 5),
-    ("r-0016", "shilaohua_gaizao", "approved", 3, 30),
-    ("r-0009", "gaoling_jintie", "rejected", 2, 15),
+    ("r-0001", "gaoling", "approved", 7, 12),
+    ("r-0003", "gaoling", "approved", 4, 10),
+    ("r-0004", "gaoling", "approved", 5, 9),
+    ("r-0010", "gaoling", "approved", 6, 14),
+    ("r-0010", "shineng", "approved", 3, 20),
+    ("r-0010", "shilaohua", "reviewing", 0, None),
+    ("r-0020", "gaoling", "approved", 8, 11),
+    ("r-0020", "shineng", "reviewing", 1, None),
+    ("r-0006", "gaoling", "submitted", 0, None),
+    ("r-0019", "tanfang", "approved", 2, 5),
+    ("r-0016", "shilaohua", "approved", 3, 30),
+    ("r-0009", "gaoling", "rejected", 2, 15),
 ]
 
 SERVICE_TYPES = [

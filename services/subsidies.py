@@ -25,7 +25,7 @@ def programmes(session: Session) -> list[ProgrammeView]:
 
 
 def load_programme(session: Session, code_or_name: str) -> SubsidyProgramme:
-    """By code ('gaoling_jintie') or by its Chinese name ('高龄津贴')."""
+    """By code ('gaoling') or by its Chinese name ('高龄津贴')."""
     programme = session.scalars(
         select(SubsidyProgramme).where(
             or_(SubsidyProgramme.code == code_or_name, SubsidyProgramme.name == code_or_name)

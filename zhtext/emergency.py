@@ -79,7 +79,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?:打|叫|拨)个?(?:120|一二零|一百二|110|幺幺零|一一零)"), "call_for_help"),
     (re.compile(r"(?:打|叫|拨)个?(?:119|一一九)"), "fire_gas"),
     (re.compile(r"晕得.{0,3}(?:站不住|站不稳|起不来|不行|厉害)"), "fainting"),
-    (re.compile(r"半边?身子?.{0,2}(?:动不了|没劲|不听使唤)"), "stroke"),
+    (re.compile(r"半(?:边|个)?身子?.{0,2}(?:动不了|没劲|不听使唤|没知觉|没感觉|麻了|不能动)"), "stroke"),
     (re.compile(r"(?:胸口|心口|心脏|心口窝)子?(?:疼|痛|闷)得?(?:厉害|受不了|不行)"), "chest_pain"),
     (re.compile(r"手脚发麻"), "stroke"),
     (re.compile(r"(?<![这那它])动不了了"), "call_for_help"),

@@ -142,9 +142,9 @@ def test_handoff_pauses_the_bot_and_keeps_what_the_elder_says(chat, services, st
 
 def test_two_fallbacks_in_a_row_go_to_a_person(chat, services):
     c = chat("r-0008")
-    first = c.send("咕噜咕噜嘛咪嘛咪哄")
+    first = c.send("qwerty asdf")
     assert first["handed_off"] is False
-    second = c.send("叽里呱啦哗啦啦咚咚")
+    second = c.send("zxcv hjkl")
     assert second["handed_off"] is True
     assert services.open_handoff("r-0008").reason == "two_fallbacks"
 
@@ -166,7 +166,7 @@ def test_repeat_says_the_last_answer_again_slower(chat):
         ("r-0012", "明天中午有啥菜", "午饭有"),
         ("r-0013", "八十岁以上有啥补贴", "津贴"),
         ("r-0001", "我的高龄津贴发了没有", "高龄津贴"),
-        ("r-0014", "给我儿子打个电话", "尾号"),
+        ("r-0002", "给我闺女打个电话", "尾号"),
         ("r-0002", "离我最近的养老服务中心在哪", "最近"),
         ("r-0002", "礼拜三有啥活动", "星期三"),
         ("r-0015", "我量了血压一百四十五到九十", "血压"),

@@ -25,28 +25,28 @@ def test_programmes_listed(services):
     ],
 )
 def test_gaoling_jintie_by_age_band(services, resident_id, eligible, reason, amount):
-    [view] = services.eligibility(resident_id, "gaoling_jintie")
+    [view] = services.eligibility(resident_id, "gaoling")
     assert (view.eligible, view.reason_code, view.amount_cents_per_month) == (eligible, reason, amount)
 
 
 def test_programme_by_chinese_name(services):
     [view] = services.eligibility("r-0001", "高龄津贴")
-    assert view.programme.code == "gaoling_jintie"
+    assert view.programme.code == "gaoling"
 
 
 def test_hardship_disability_and_assessment_rules(services):
     r10 = _by_code(services.eligibility("r-0010"))  # 94, hardship, disability 2
-    assert (r10["shineng_butie"].eligible, r10["shineng_butie"].amount_cents_per_month) == (True, 10000)
+    assert (r10["shineng"].eligible, r10["shineng"].amount_cents_per_month) == (True, 10000)
     r20 = _by_code(services.eligibility("r-0020"))  # disability 3
-    assert r20["shineng_butie"].amount_cents_per_month == 20000
+    assert r20["shineng"].amount_cents_per_month == 20000
     r5 = _by_code(services.eligibility("r-0005"))  # 67, hardship, no disability
-    assert (r5["shineng_butie"].eligible, r5["shineng_butie"].reason_code) == (False, "not_disabled")
-    assert (r5["shilaohua_gaizao"].eligible, r5["shilaohua_gaizao"].reason_code) == (True, "needs_assessment")
+    assert (r5["shineng"].eligible, r5["shineng"].reason_code) == (False, "not_disabled")
+    assert (r5["shilaohua"].eligible, r5["shilaohua"].reason_code) == (True, "needs_assessment")
     r1 = _by_code(services.eligibility("r-0001"))
-    assert (r1["shineng_butie"].eligible, r1["shineng_butie"].reason_code) == (False, "not_hardship")
-    assert r1["tanfang_guanai"].eligible  # 80+ and living alone
+    assert (r1["shineng"].eligible, r1["shineng"].reason_code) == (False, "not_hardship")
+    assert r1["tanfang"].eligible  # 80+ and living alone
     r12 = _by_code(services.eligibility("r-0012"))  # 69, not alone, not hardship
-    assert (r12["tanfang_guanai"].eligible, r12["tanfang_guanai"].reason_code) == (False, "not_target_group")
+    assert (r12["tanfang"].eligible, r12["tanfang"].reason_code) == (False, "not_target_group")
 
 
 def test_unknown_programme(services):
@@ -57,7 +57,7 @@ def test_unknown_programme(services):
 
 
 def test_subsidy_status_with_payments(services):
-    [app] = services.subsidy_status("r-0001", "gaoling_jintie")
+    [app] = services.subsidy_status("r-0001", "gaoling")
     assert app.status == "approved" and app.decided_on is not None
     months = [(p.month, p.status, p.amount_cents) for p in app.payments]
     assert months[-1] == ("2025-11", "pending", 5000)
@@ -68,7 +68,7 @@ def test_subsidy_status_with_payments(services):
 
 def test_subsidy_status_lists_every_application(services):
     statuses = {a.programme.code: a.status for a in services.subsidy_status("r-0010")}
-    assert statuses == {"gaoling_jintie": "approved", "shineng_butie": "approved", "shilaohua_gaizao": "reviewing"}
+    assert statuses == {"gaoling": "approved", "shineng": "approved", "shilaohua": "reviewing"}
     assert services.subsidy_status("r-0002") == []
 
 
