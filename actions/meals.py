@@ -55,6 +55,16 @@ def named_canteen(text: str) -> str | None:
     return None
 
 
+def default_canteen(sender: str) -> str | None:
+    """The resident's own canteen, or the nearest one when none is on record."""
+    services = runtime.services()
+    resident = services.get_resident(sender)
+    if resident.home_canteen_id:
+        return resident.home_canteen_id
+    hits = services.nearest_facilities(sender, kind="canteen", limit=1)
+    return hits[0].facility.id if hits else None
+
+
 def clear_order_slots() -> Events:
     return [SlotSet(s, None) for s in (*FORM_SLOTS, "meal_canteen", "pending")]
 
@@ -128,7 +138,8 @@ def read_back(turn: Turn) -> Events:
     try:
         quote = services.quote_meal(
             turn.sender, day, values["meal"], int(values["portions"]),
-            canteen_id=turn.slot("meal_canteen"), mode=values["meal_mode"], today=today,
+            canteen_id=turn.slot("meal_canteen") or default_canteen(turn.sender),
+            mode=values["meal_mode"], today=today,
         )
     except MealFull as e:
         turn.say(replies.meal_full(day, values["meal"], e.remaining, today))
@@ -210,10 +221,12 @@ class ActionMenu(YinlingAction):
         canteen_id = named_canteen(turn.text)
         if canteen_id is None:
             try:
-                services.get_resident(turn.sender)
+                canteen_id = default_canteen(turn.sender)
             except UnknownResident:
-                turn.say("您说一下是哪个村、哪个社区的食堂，我帮您查菜单。")
-                return []
+                canteen_id = None
+        if canteen_id is None:
+            turn.say("您说一下是哪个村、哪个社区的食堂，我帮您查菜单。")
+            return []
         options = services.menu(canteen_id, day, meal, resident_id=turn.sender)
         turn.say(replies.menu(options, day, today))
         return []

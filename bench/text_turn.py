@@ -83,16 +83,14 @@ def main() -> None:
         rasa_url = f"{config.rasa_url}/webhooks/rest/webhook"
         gateway_url = f"{config.gateway_url}/api/chat"
 
-        def rasa_body(worker: int, i: int) -> dict:
-            return {"sender": f"r-{worker + 1:04d}", "message": MESSAGES[i % len(MESSAGES)]}
+        def body(worker: int, i: int) -> dict:
+            # demo residents r-0001 … r-0024: one sender per concurrent worker
+            return {"sender": f"r-{worker % 24 + 1:04d}", "message": MESSAGES[i % len(MESSAGES)]}
 
-        def gateway_body(worker: int, i: int) -> dict:
-            return {"sender": f"r-{worker + 1:04d}", "message": MESSAGES[i % len(MESSAGES)]}
-
-        asyncio.run(run_load(rasa_url, rasa_body, 20, 1))  # warm-up
+        asyncio.run(run_load(rasa_url, body, 20, 1))  # warm-up
         for concurrency in args.concurrency:
-            for label, target, body in (("Rasa REST (custom action + DB)", rasa_url, rasa_body),
-                                        ("gateway /api/chat (whole turn)", gateway_url, gateway_body)):
+            for label, target in (("Rasa REST (custom action + DB)", rasa_url),
+                                  ("gateway /api/chat (whole turn)", gateway_url)):
                 start = time.perf_counter()
                 lat = asyncio.run(run_load(target, body, args.turns, concurrency))
                 report(f"{label} x{concurrency}", lat, time.perf_counter() - start)

@@ -42,14 +42,6 @@ class RasaClient:
             if e.get("event") in ("user", "bot") and e.get("text")
         ]
 
-    async def is_paused(self, sender: str) -> bool:
-        try:
-            response = await self._http.get(f"/conversations/{sender}/tracker")
-            response.raise_for_status()
-            return bool(response.json().get("paused"))
-        except (httpx.HTTPError, ValueError):
-            return False
-
     async def healthy(self) -> bool:
         try:
             return (await self._http.get("/")).status_code == 200

@@ -1,10 +1,17 @@
 """Performance fixes for the pinned Rasa (3.6.21), applied before the server starts.
 
-`RemoteAction._validate_action_result` calls `jsonschema.validate`, which checks
-the (large, constant) events schema and builds a new validator on every custom
-action response: about 28 ms of each action turn on our 2-core machines. We
-build the validator once per schema and keep Rasa's behaviour on invalid
-responses (the same `ValidationError`, with Rasa's hint appended).
+Measured with py-spy on a custom-action turn (see the notes in issue 3):
+
+- `RemoteAction._validate_action_result` calls `jsonschema.validate`, which
+  checks the (large, constant) events schema and builds a new validator on
+  every custom action response: about 28 ms of each action turn on our 2-core
+  machines. We build the validator once and keep Rasa's behaviour on invalid
+  responses (the same `ValidationError`, with Rasa's hint appended).
+- `Event.resolve_by_type` walks every Event subclass (`all_subclasses`, with an
+  `inspect.isabstract` per class) for every event it deserialises; the tracker
+  store deserialises the whole conversation on every message, so this was 11 %
+  of a turn and grows with the conversation. We keep a type-name table, filled
+  the same way (first subclass found wins) and refreshed on a miss.
 
 Each patch refuses to apply to a Rasa version it was not written against, so an
 upgrade shows up as a failing test rather than a silent behaviour change.
@@ -56,6 +63,25 @@ def _patch_remote_action_validation() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
+def _patch_event_type_lookup() -> None:
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    original = Event.resolve_by_type
+    by_name: dict[str, type] = {}
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        cls = by_name.get(type_name)
+        if cls is None:
+            for candidate in all_subclasses(Event):  # a miss: refresh the table
+                by_name.setdefault(candidate.type_name, candidate)
+            cls = by_name.get(type_name)
+        # unknown names keep Rasa's own answer (topic → None, default, ValueError)
+        return cls if cls is not None else original(type_name, default)
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
 def apply() -> None:
     """Apply every patch once; raise if the installed Rasa is not one we know."""
     global _APPLIED
@@ -68,5 +94,6 @@ def apply() -> None:
             f"rasa_ext.patches was written for Rasa {SUPPORTED_RASA}, found {rasa.__version__}"
         )
     _patch_remote_action_validation()
+    _patch_event_type_lookup()
     _APPLIED = True
     logger.info("Applied Yinling's Rasa performance patches")

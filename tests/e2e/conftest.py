@@ -16,16 +16,22 @@ import httpx
 import pytest
 
 from services.facade import Services
+from tests.pg import require_pg, temp_schema
 from yinling.paths import MODELS
 from yinling.stack import Stack, StackConfig
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("db") / "yinling-e2e.db"
-    return f"sqlite:///{path}"
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path_factory):
+    """The whole suite runs on the embedded SQLite default and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'yinling-e2e.db'}"
+        return
+    require_pg()
+    with temp_schema("yl_e2e") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

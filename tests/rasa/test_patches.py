@@ -6,13 +6,47 @@ import pytest
 from rasa_ext import patches
 
 
+from rasa.core.actions.action import RemoteAction  # noqa: E402
+from rasa.shared.core.events import Event  # noqa: E402
+from rasa.shared.utils.common import all_subclasses  # noqa: E402
+
+ORIGINAL_VALIDATE = RemoteAction._validate_action_result
+ORIGINAL_RESOLVE = Event.resolve_by_type
+
+
 @pytest.fixture(scope="module")
 def remote_action():
-    from rasa.core.actions.action import RemoteAction
-
-    original = RemoteAction._validate_action_result
     patches.apply()
-    yield RemoteAction("action_x", None), original
+    yield RemoteAction("action_x", None), ORIGINAL_VALIDATE
+
+
+def test_event_types_resolve_exactly_as_rasa_does():
+    patches.apply()
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    assert len(names) > 20
+    for name in names:
+        assert Event.resolve_by_type(name) is ORIGINAL_RESOLVE(name)
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=Event) is Event
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("no_such_event")
+
+
+def test_a_tracker_round_trips_through_the_patched_deserialisation():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    patches.apply()
+    domain = Domain.from_yaml("version: '3.1'\nslots:\n  pending:\n    type: any\n    mappings: [{type: custom}]")
+    events = [ActionExecuted("action_listen"), UserUttered("明天订饭", {"name": "book_meal"}),
+              SlotSet("pending", {"kind": "meal"}), BotUttered("好的")]
+    tracker = DialogueStateTracker.from_events("r-0001", events, domain.slots)
+    from rasa.shared.core.trackers import EventVerbosity
+
+    dumped = tracker.current_state(EventVerbosity.ALL)["events"]
+    again = DialogueStateTracker.from_dict("r-0001", dumped, domain.slots)
+    assert list(again.events) == list(tracker.events)
 
 
 VALID = {

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from services.facade import Services
+from tests.pg import PG_URL, require_pg, temp_schema  # noqa: F401  (PG_URL used by tests)
 
 # 5 November 2025, 10:00 in Shanxi: the day of the 赵王村 canteen report.
 TODAY = date(2025, 11, 5)
 NOW = datetime(2025, 11, 5, 2, 0, tzinfo=timezone.utc)
-PG_URL = os.environ.get("YINLING_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # A PostgreSQL URL where nothing listens: the "database is down" case.
 DEAD_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2"
 
@@ -25,41 +25,15 @@ def new_key(prefix: str = "k") -> str:
     return f"{prefix}-{uuid.uuid4().hex}"
 
 
-def _pg_problem() -> str | None:
-    try:
-        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # any failure to reach it means: skip, and say why
-        return f"PostgreSQL not reachable at {PG_URL}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
-
-
-def pg_schema_url(schema: str) -> str:
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path_factory):
     """An empty database: a new SQLite file, or a new PostgreSQL schema dropped afterwards."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'yinling.db'}"
         return
-    problem = _pg_problem()
-    if problem:
-        pytest.skip(problem)
-    schema = f"yl_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield pg_schema_url(schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    require_pg()
+    with temp_schema() as url:
+        yield url
 
 
 class Clock:
