@@ -78,14 +78,11 @@ class Turn:
         lines = []
         for event in self.tracker.events:
             kind = event.get("event")
-            if kind in ("user", "bot") and event.get("text"):
-                lines.append(
-                    {
-                        "role": "elder" if kind == "user" else "bot",
-                        "text": event["text"],
-                        "ts": event.get("timestamp"),
-                        **({"intent": (event.get("parse_data") or {}).get("intent", {}).get("name")} if kind == "user" else {}),
-                    }
-                )
+            if kind not in ("user", "bot") or not event.get("text"):
+                continue
+            line = {"role": "elder" if kind == "user" else "bot", "text": event["text"], "ts": event.get("timestamp")}
+            if kind == "user":
+                line["intent"] = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            lines.append(line)
         lines.extend({"role": "bot", "text": t, "ts": None} for t in self.said)
         return lines

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Sequence
 
+from zhtext.dates import spoken_date
 from zhtext.meals import MEAL_ZH
 from zhtext.numbers import spoken_count, spoken_number
 from zhtext.spoken import spoken_distance, spoken_money, spoken_phone_tail, spoken_time
-from zhtext.dates import spoken_date
 
 SERVICE_DOWN = "对不起，系统这会儿出了点毛病。我已经给您转人工，工作人员马上联系您。"
 UNKNOWN_RESIDENT = "系统里没查到您的登记信息。我给您转人工，帮您登记一下。"
@@ -80,7 +80,8 @@ def meal_booked(order: Any, today: date) -> str:
 
 def meal_full(day: date, meal: str, remaining: int, today: date) -> str:
     if remaining > 0:
-        return f"{spoken_date(day, today)}的{MEAL_ZH[meal]}只剩{spoken_count(remaining, '份')}了。您少订几份，或者换一顿？"
+        left = spoken_count(remaining, "份")
+        return f"{spoken_date(day, today)}的{MEAL_ZH[meal]}只剩{left}了。您少订几份，或者换一顿？"
     return f"{spoken_date(day, today)}的{MEAL_ZH[meal]}已经订满了。您换一顿或者换一天吧？"
 
 

@@ -15,10 +15,10 @@ from pydantic import BaseModel, Field
 from gateway.chat import BadMessage, ChatService
 from gateway.rasa_client import RasaClient
 from gateway.settings import Settings
+from services.config import outbox_path
 from services.errors import YinlingError
 from services.facade import Services
 from services.outbox import Outbox
-from services.config import outbox_path
 
 logger = logging.getLogger(__name__)
 

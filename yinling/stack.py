@@ -29,7 +29,7 @@ class StackConfig:
     actions_port: int = 5055
     gateway_port: int = 8000
     database_url: str | None = None  # None: services' default SQLite file
-    model_dir: Path = MODELS
+    model: Path = MODELS / "yinling.tar.gz"
     log_dir: Path = VAR / "log"
     extra_env: dict[str, str] = field(default_factory=dict)
     start_timeout_s: float = 180.0
@@ -110,7 +110,7 @@ class Stack:
             "rasa",
             [str(RASA_PYTHON), "-m", "rasa_ext.serve", "run", "--enable-api",
              "-i", self.config.host, "-p", str(self.config.rasa_port),
-             "--model", str(self.config.model_dir),
+             "--model", str(self.config.model),
              "--endpoints", str(self._endpoints_file), "--credentials", "credentials.yml"],
             BOT, self._env(),
         )

@@ -124,7 +124,7 @@ def _resplit_joined(t: str, spans: list[NumSpan]) -> tuple[float, float] | None:
 
     "一百三十八十五" scans as 138 + 15; read as 130 + 85 it is a blood pressure.
     """
-    for a, b in zip(spans, spans[1:]):
+    for a, b in zip(spans, spans[1:], strict=False):
         if a.kind != "cn" or b.kind != "cn" or a.end != b.start:
             continue
         joined = t[a.start:b.end]

@@ -38,7 +38,7 @@ _FILLER_RE = re.compile("|".join(sorted(map(re.escape, FILLERS), key=len, revers
 
 def _join_spaces(text: str) -> str:
     out: list[str] = []
-    for i, part in enumerate(_WS.split(text)):
+    for part in _WS.split(text):
         if not part:
             continue
         if out and out[-1][-1:].isascii() and out[-1][-1:].isalnum() and part[0].isascii() and part[0].isalnum():

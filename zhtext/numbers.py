@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ._numerals import DIGITS, NumSpan, _cn2an, find_numbers
+from ._numerals import NumSpan, _cn2an, find_numbers
 from .normalize import clean, strip_fillers
 
 __all__ = ["parse_count", "parse_number", "spoken_count", "spoken_int", "spoken_number", "MAX_COUNT"]
@@ -50,7 +50,7 @@ def _count_in(text: str) -> int | None:
         c = _count_at(text, span)
         if c is not None:
             return c
-    for i, ch in enumerate(text):
+    for ch in text:
         if ch in _SLANG:
             # "俩半" is not a thing people say; "一个半" is handled above.
             return _SLANG[ch]

@@ -1,7 +1,6 @@
 """End-to-end conversations: gateway → real Rasa → real action server → database."""
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import httpx
@@ -215,3 +214,27 @@ def test_same_message_id_twice_books_once(chat, services):
     c.send("对", message_id="dup-yes-1")
     assert "订好了" in first["messages"][0]["text"]
     assert len(active_orders(services, "r-0018")) == 1
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("明天中午订两份饭", {"date": "明天", "meal": "午饭", "portions": "两份"}),
+        ("下礼拜一晌午饭给我来仨", {"meal": "午饭"}),
+        ("给我闺女打电话", {"relation": "女儿"}),
+        ("我想问问高龄津贴", {"programme": "高龄津贴"}),
+        ("派个人来给我理发", {"service_type": "理发"}),
+        ("血压一百四十五到九十", {"measure": "血压"}),
+    ],
+)
+def test_entities_are_extracted(stack, text, expected):
+    parsed = httpx.post(f"{stack.config.rasa_url}/model/parse", json={"text": text}, timeout=30).json()
+    found = {e["entity"]: e["value"] for e in parsed["entities"]}
+    for name, value in expected.items():
+        assert found.get(name) == value, parsed["entities"]
+
+
+def test_vosk_style_spaced_text_is_understood(chat, services):
+    c = chat("r-0019")
+    readback = c.say("后天 中午 订 一份 饭 送 到 家")
+    assert "一份" in readback and "送到家" in readback and "对吗" in readback

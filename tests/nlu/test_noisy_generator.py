@@ -159,7 +159,7 @@ def test_variants_keep_length_change_something_and_sound_alike(text, rate):
     assert len(set(variants)) == len(variants)
     for v in variants:
         assert len(v) == len(text)
-        diffs = [i for i, (a, b) in enumerate(zip(text, v)) if a != b]
+        diffs = [i for i, (a, b) in enumerate(zip(text, v, strict=True)) if a != b]
         assert diffs, "at least one substitution per variant"
         for i in diffs:
             assert ord(text[i]) >= 128, "ASCII must never change"
@@ -197,7 +197,7 @@ def test_every_training_example_noises_soundly():
         rng = noisy_nlu.example_rng(TRAIN_SEED, ex.intent, ex.text)
         for v in noisy_variants(ex.text, rng, n=2, rate=0.15):
             assert len(v) == len(ex.text)
-            for a, b in zip(ex.text, v):
+            for a, b in zip(ex.text, v, strict=True):
                 if a != b:
                     assert ord(a) >= 128 and sounds_alike(a, b), (ex.text, v)
 
@@ -308,7 +308,7 @@ def test_tool_noises_each_example_soundly(nlu_dir: Path):
         for v in texts:
             candidates = by_len[(intent, len(v))]
             assert any(
-                all(a == b or sounds_alike(a, b) for a, b in zip(src, v))
+                all(a == b or sounds_alike(a, b) for a, b in zip(src, v, strict=True))
                 for src in candidates
             ), v
     # "对" is shorter than --min-chars (3): left clean; only the long affirm is noised

@@ -2,13 +2,11 @@
 import time
 
 import pytest
-
-from rasa_ext import patches
-
-
 from rasa.core.actions.action import RemoteAction  # noqa: E402
 from rasa.shared.core.events import Event  # noqa: E402
 from rasa.shared.utils.common import all_subclasses  # noqa: E402
+
+from rasa_ext import patches
 
 ORIGINAL_VALIDATE = RemoteAction._validate_action_result
 ORIGINAL_RESOLVE = Event.resolve_by_type

@@ -3,13 +3,10 @@ Schemas come from Alembic migrations, never create_all; demo data from the seed,
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import date, datetime, timezone
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from services.facade import Services
 from tests.pg import PG_URL, require_pg, temp_schema  # noqa: F401  (PG_URL used by tests)

@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from zhtext.health import Reading, parse_reading, parse_readings
@@ -77,5 +79,5 @@ def test_parse_readings_several():
 def test_reading_is_frozen_and_has_unit():
     r = Reading("bp", 145, 90)
     assert r.unit == "mmHg"
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         r.value1 = 1  # type: ignore[misc]

@@ -1,8 +1,14 @@
 import pytest
 
 from zhtext.kinds import (
-    FACILITY_KINDS, PROGRAMMES, RELATIONS, SERVICES,
-    parse_facility_kind, parse_programme, parse_relation, parse_service,
+    FACILITY_KINDS,
+    PROGRAMMES,
+    RELATIONS,
+    SERVICES,
+    parse_facility_kind,
+    parse_programme,
+    parse_relation,
+    parse_service,
 )
 
 
