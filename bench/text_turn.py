@@ -2,9 +2,11 @@
 
 Starts the real stack (Rasa with our patches, action server, gateway) on its own
 ports and a fresh SQLite database, then sends turns that each run a custom
-action against the database, at 1 and at 20 concurrent senders, both straight
-to Rasa's REST channel and through the gateway. Prints p50/p95/p99 and the
-Rasa server's memory.
+action against the database, at 1 and at 20 concurrent senders (closed loop:
+each sender sends its next message when the answer is in), both straight to
+Rasa's REST channel and through the gateway. Each sender holds conversations of
+eight turns. Prints p50/p95/p99, throughput, CPU per turn of each process and
+the Rasa server's memory.
 
     .venv/bin/python bench/text_turn.py [--turns 200] [--concurrency 1 20]
 """
@@ -26,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from services.facade import Services  # noqa: E402
 from yinling.stack import Stack, StackConfig  # noqa: E402
 
+CONVERSATION_TURNS = 8
 MESSAGES = ["今天中午吃啥", "我的高龄津贴发了没有", "离我最近的驿站在哪", "礼拜三有啥活动"]
 
 
@@ -38,19 +41,33 @@ def rss_mb(pid: int) -> float:
     return sum(int(x) for x in out.split()) / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children so far."""
+    import os
+
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-async def run_load(url: str, body_for, turns: int, concurrency: int) -> list[float]:
+async def run_load(url: str, body_for, turns: int, concurrency: int, rasa_url: str) -> list[float]:
     latencies: list[float] = []
     counter = iter(range(turns))
 
     async def sender(worker: int) -> None:
         async with httpx.AsyncClient(timeout=60) as client:
-            for i in counter:
+            for n, i in enumerate(counter):
                 body = body_for(worker, i)
+                if n % CONVERSATION_TURNS == 0:
+                    # a new conversation (untimed): elders talk in short sessions; without this
+                    # one tracker would grow for the whole run (see the note on tracker stores)
+                    reset = await client.put(f"{rasa_url}/conversations/{body['sender']}/tracker/events", json=[])
+                    reset.raise_for_status()
                 start = time.perf_counter()
                 r = await client.post(url, json=body)
                 r.raise_for_status()
@@ -87,13 +104,17 @@ def main() -> None:
             # demo residents r-0001 … r-0024: one sender per concurrent worker
             return {"sender": f"r-{worker % 24 + 1:04d}", "message": MESSAGES[i % len(MESSAGES)]}
 
-        asyncio.run(run_load(rasa_url, body, 20, 1))  # warm-up
+        asyncio.run(run_load(rasa_url, body, 20, 1, config.rasa_url))  # warm-up
         for concurrency in args.concurrency:
             for label, target in (("Rasa REST (custom action + DB)", rasa_url),
                                   ("gateway /api/chat (whole turn)", gateway_url)):
+                pids = {name: p.popen.pid for name, p in stack.processes.items()}
+                cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
                 start = time.perf_counter()
-                lat = asyncio.run(run_load(target, body, args.turns, concurrency))
+                lat = asyncio.run(run_load(target, body, args.turns, concurrency, config.rasa_url))
                 report(f"{label} x{concurrency}", lat, time.perf_counter() - start)
+                cpu = {name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / len(lat) for name, pid in pids.items()}
+                print("    CPU per turn: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in cpu.items()))
         print(f"Rasa server memory after load: {rss_mb(rasa_pid):.0f} MB")
 
 

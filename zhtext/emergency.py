@@ -104,6 +104,19 @@ _PINYIN_KEYS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("mei2", "qi4", "wei4"), "fire_gas", "煤气味"),
 )
 
+# Longer phrases are distinctive enough to match without tones, which also
+# catches near-sound slips a recogniser makes (不省仁事, 起不赖了).
+_TONELESS_KEYS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("bu", "xing", "ren", "shi"), "fainting", "不省人事"),
+    (("bu", "sheng", "ren", "shi"), "fainting", "不省人事"),  # 省 read as sheng beside a slip
+    (("qi", "bu", "lai", "le"), "fall", "起不来了"),
+    (("pa", "bu", "qi", "lai"), "fall", "爬不起来"),
+    (("chuan", "bu", "guo", "qi"), "breathing", "喘不过气"),
+    (("shang", "bu", "lai", "qi"), "breathing", "上不来气"),
+    (("tou", "bu", "guo", "qi"), "breathing", "透不过气"),
+    (("kuai", "jiao", "jiu", "hu", "che"), "call_for_help", "快叫救护车"),
+)
+
 # Seeds that need context are left to _PATTERNS ("这个不行了" is no emergency).
 _PATTERN_ONLY = {"不行了", "动不了了"}
 _LOOKUP: dict[str, str] = {}
@@ -140,12 +153,14 @@ def _pinyin_hits(t: str) -> list[_Hit]:
     syl = _pinyin()(t)
     if len(syl) != len(t):
         return []  # alignment lost (should not happen with per-char errors); skip safely
+    bare = [x.rstrip("012345") for x in syl]
     hits = []
-    for key, kind, _ in _PINYIN_KEYS:
-        n = len(key)
-        for i in range(len(syl) - n + 1):
-            if tuple(syl[i:i + n]) == key:
-                hits.append(_Hit(i, i + n, kind))
+    for keys, syllables in ((_PINYIN_KEYS, syl), (_TONELESS_KEYS, bare)):
+        for key, kind, _ in keys:
+            n = len(key)
+            for i in range(len(syllables) - n + 1):
+                if tuple(syllables[i:i + n]) == key:
+                    hits.append(_Hit(i, i + n, kind))
     return hits
 
 

@@ -116,3 +116,17 @@ def test_phrases_are_seeds_that_detect_themselves():
             assert m is not None, p
             # A seed may contain a more specific cue (e.g. 打119 → fire_gas), never none.
             assert m.kind == kind or kind == "call_for_help", (p, m)
+
+
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("我老伴不省仁事了", "fainting"),
+        ("帮帮忙 我起不赖了", "fall"),
+        ("我喘不过器", "breathing"),
+        ("快叫就护车", "call_for_help"),
+    ],
+)
+def test_near_sound_slips_in_long_phrases_still_count(text, kind):
+    match = detect_emergency(text)
+    assert match is not None and match.kind == kind
