@@ -82,6 +82,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"半(?:边|个)?身子?.{0,2}(?:动不了|没劲|不听使唤|没知觉|没感觉|麻了|不能动)"), "stroke"),
     (re.compile(r"(?:胸口|心口|心脏|心口窝)子?(?:疼|痛|闷)得?(?:厉害|受不了|不行)"), "chest_pain"),
     (re.compile(r"手脚发麻"), "stroke"),
+    # "快叫车送医院", "赶紧送我去医院": asking to be taken to hospital now
+    (re.compile(r"(?:快|赶紧|赶快|马上|立刻|叫车)[^，。！？]{0,4}(?:送|去|上|拉)[^，。！？]{0,2}医院"), "call_for_help"),
     (re.compile(r"(?<![这那它])动不了了"), "call_for_help"),
 )
 # Tone-exact pinyin of the words that matter most: catches homophone slips

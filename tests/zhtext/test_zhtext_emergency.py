@@ -130,3 +130,13 @@ def test_phrases_are_seeds_that_detect_themselves():
 def test_near_sound_slips_in_long_phrases_still_count(text, kind):
     match = detect_emergency(text)
     assert match is not None and match.kind == kind
+
+
+@pytest.mark.parametrize("text", ["快叫车送医院", "赶紧送我去医院", "快送医院"])
+def test_asking_to_be_taken_to_hospital_now_is_a_help_call(text):
+    assert detect_emergency(text) is not None
+
+
+@pytest.mark.parametrize("text", ["明天我去医院复查", "医院几点开门"])
+def test_ordinary_hospital_talk_is_not(text):
+    assert detect_emergency(text) is None
