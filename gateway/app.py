@@ -15,10 +15,8 @@ from pydantic import BaseModel, Field
 from gateway.chat import BadMessage, ChatService
 from gateway.rasa_client import RasaClient
 from gateway.settings import Settings
-from services.config import outbox_path
 from services.errors import YinlingError
 from services.facade import Services
-from services.outbox import Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +32,12 @@ class ChatIn(BaseModel):
 
 async def _periodic(services: Services, settings: Settings) -> None:
     """Escalate unacknowledged help requests; replay what the outbox kept."""
-    outbox = Outbox(outbox_path())
     while True:
         try:
             await asyncio.to_thread(
                 services.escalate_overdue, datetime.now(timezone.utc), timedelta(seconds=settings.ack_timeout_s)
             )
-            await asyncio.to_thread(outbox.replay, services)
+            await asyncio.to_thread(services.replay_outbox)
         except Exception:  # keep the loop alive; the next round retries
             logger.exception("periodic safety jobs failed")
         await asyncio.sleep(settings.escalation_check_s)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import time
@@ -32,8 +33,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     print(
         "\n银龄 Yinling is running.\n"
-        f"  Chat in this terminal:  .venv/bin/yinling chat            (as resident r-0001)\n"
-        f"                          .venv/bin/yinling chat --sender r-0002\n"
+        f"  Chat in a terminal:     .venv/bin/python -m yinling chat                 (as resident r-0001)\n"
+        f"                          .venv/bin/python -m yinling chat --sender r-0002\n"
         f"  Chat over HTTP:         curl -s {config.gateway_url}/api/chat -H 'content-type: application/json' \\\n"
         f"                            -d '{{\"sender\":\"r-0001\",\"message\":\"明天中午订两份饭\"}}'\n"
         f"  API docs:               {config.gateway_url}/docs\n"
@@ -58,8 +59,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                     stopping = True
             time.sleep(1)
     finally:
-        print("Stopping…", flush=True)
-        stack.stop()
+        stack.stop()  # first: printing may fail when the terminal or a pipe is gone
+        with contextlib.suppress(OSError):
+            print("Stopped.", flush=True)
     return 0
 
 

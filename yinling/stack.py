@@ -5,6 +5,7 @@ tests exercise exactly what a person starts.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -20,6 +21,20 @@ from yinling.paths import APP_PYTHON, BOT, MODELS, RASA_PYTHON, ROOT, VAR
 
 class StackError(RuntimeError):
     pass
+
+
+def _own_group_dying_with_parent() -> None:
+    """In the child: its own process group (so we can stop it with its children),
+    and SIGTERM when the runner dies, even by SIGKILL, so nothing is orphaned."""
+    os.setsid()
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:  # not Linux: stop() still cleans up on a normal exit
+        pass
+
+
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -93,7 +108,7 @@ class Stack:
         log = self.config.log_dir / f"{name}.log"
         out = open(log, "ab")
         popen = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
+                                 preexec_fn=_own_group_dying_with_parent)
         self.processes[name] = Process(name, popen, log)
 
     def start_actions(self) -> None:
