@@ -5,7 +5,8 @@ ports and a fresh SQLite database, then sends turns that each run a custom
 action against the database, at 1 and at 20 concurrent senders (closed loop:
 each sender sends its next message when the answer is in), both straight to
 Rasa's REST channel and through the gateway. Each sender holds conversations of
-eight turns. Prints p50/p95/p99, throughput, CPU per turn of each process and
+eight turns. Then the 20 senders again, paced: each pauses 1 to 3 s between
+its messages. Prints p50/p95/p99, throughput, CPU per turn of each process and
 the Rasa server's memory.
 
     .venv/bin/python bench/text_turn.py [--turns 200] [--concurrency 1 20]
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import sys
 import tempfile
@@ -55,11 +57,14 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-async def run_load(url: str, body_for, turns: int, concurrency: int, rasa_url: str) -> list[float]:
+async def run_load(url: str, body_for, turns: int, concurrency: int, rasa_url: str,
+                   think_s: tuple[float, float] = (0.0, 0.0)) -> list[float]:
     latencies: list[float] = []
     counter = iter(range(turns))
 
     async def sender(worker: int) -> None:
+        if think_s[1]:  # paced senders do not all start in the same instant
+            await asyncio.sleep(random.uniform(0, think_s[1]))
         async with httpx.AsyncClient(timeout=60) as client:
             for n, i in enumerate(counter):
                 body = body_for(worker, i)
@@ -73,13 +78,15 @@ async def run_load(url: str, body_for, turns: int, concurrency: int, rasa_url: s
                 r.raise_for_status()
                 assert r.json(), "empty answer"
                 latencies.append((time.perf_counter() - start) * 1000)
+                if think_s[1]:
+                    await asyncio.sleep(random.uniform(*think_s))
 
     await asyncio.gather(*(sender(w) for w in range(concurrency)))
     return latencies
 
 
 def report(label: str, lat: list[float], wall: float) -> None:
-    print(f"{label:<34} n={len(lat):4d}  p50 {statistics.median(lat):7.1f} ms  p95 {pct(lat, 95):7.1f} ms"
+    print(f"{label:<46} n={len(lat):4d}  p50 {statistics.median(lat):7.1f} ms  p95 {pct(lat, 95):7.1f} ms"
           f"  p99 {pct(lat, 99):7.1f} ms  {len(lat) / wall:6.1f} turns/s")
 
 
@@ -115,6 +122,12 @@ def main() -> None:
                 report(f"{label} x{concurrency}", lat, time.perf_counter() - start)
                 cpu = {name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / len(lat) for name, pid in pids.items()}
                 print("    CPU per turn: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in cpu.items()))
+        # Paced: the same 20 senders, each pausing 1 to 3 s before its next message,
+        # as people in a conversation do (an elder's spoken turn takes longer still).
+        for label, target in (("gateway /api/chat paced", gateway_url),):
+            start = time.perf_counter()
+            lat = asyncio.run(run_load(target, body, args.turns, 20, config.rasa_url, think_s=(1.0, 3.0)))
+            report(f"{label} x20 (1-3 s between turns)", lat, time.perf_counter() - start)
         print(f"Rasa server memory after load: {rss_mb(rasa_pid):.0f} MB")
 
 

@@ -10,6 +10,9 @@ from rasa_ext import patches
 
 ORIGINAL_VALIDATE = RemoteAction._validate_action_result
 ORIGINAL_RESOLVE = Event.resolve_by_type
+import rasa.server as rasa_server  # noqa: E402
+
+ORIGINAL_HTTP_VALIDATE = rasa_server.validate_events_in_request_body
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +107,22 @@ def test_refuses_an_unknown_rasa_version(monkeypatch):
     monkeypatch.setattr(rasa, "__version__", "9.9.9")
     with pytest.raises(patches.UnsupportedRasaVersion):
         patches.apply()
+
+
+class _Request:
+    def __init__(self, json):
+        self.json = json
+
+
+def test_http_api_event_validation_keeps_rasas_answers():
+    patches.apply()
+    patched = rasa_server.validate_events_in_request_body
+    assert patched is not ORIGINAL_HTTP_VALIDATE
+    good = [{"event": "resume"}, {"event": "slot", "name": "pending", "value": None}]
+    for body in (good, {"event": "restart"}):
+        assert patched(_Request(body)) is None
+        assert ORIGINAL_HTTP_VALIDATE(_Request(body)) is None
+    for validate in (patched, ORIGINAL_HTTP_VALIDATE):
+        with pytest.raises(rasa_server.ErrorResponse) as error:
+            validate(_Request([{"event": "slot"}]))
+        assert error.value.status == 400
