@@ -44,6 +44,8 @@ def hand_off(turn: Turn, reason: str) -> Events:
         )
     except Exception:  # the outbox failed too: still tell the elder, log loudly
         logger.exception("could not queue handoff for %s", turn.sender)
+    # tells the gateway (and any client) that a person takes over from here
+    turn.dispatcher.utter_message(json_message={"handoff": True, "reason": reason})
     return [ConversationPaused(), ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending", None)]
 
 

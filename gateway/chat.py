@@ -105,8 +105,8 @@ class ChatService:
             if await self._open_handoff(sender) is None:
                 return await self._fail_over(sender, text, channel, message_id, help_id, match, "action_failed")
             messages = messages + (BotMessage(WITH_OPERATOR),)
-        # an action that hands off queues the handoff before it answers
-        handed_off = await self._open_handoff(sender) is not None
+        # an action that hands off has queued the handoff and says so in its answer
+        handed_off = any((m.custom or {}).get("handoff") for m in messages)
         return ChatReply(message_id, messages, handed_off, help_id, match.kind if match else None)
 
     async def _open_handoff(self, sender: str):

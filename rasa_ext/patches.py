@@ -15,6 +15,10 @@ Measured with py-spy on a custom-action turn (see the notes in issue 3):
 - The HTTP API validates posted events (`validate_events_in_request_body`, used
   when an operator hands a conversation back or a tracker is replaced) with
   the same per-call `jsonschema.validate`: 1.5 times the CPU of a whole turn.
+- Every featurizer's sparse features are joined to the previous ones with
+  `scipy.sparse.hstack`, whose general block assembly costs 0.35 ms for the
+  small matrices of one message, several times per message: about 10 % of a
+  turn. Joining two COO matrices is a concatenation of their arrays.
 
 Each patch refuses to apply to a Rasa version it was not written against, so an
 upgrade shows up as a failing test rather than a silent behaviour change.
@@ -110,6 +114,30 @@ def _patch_http_api_event_validation() -> None:
     server.validate_events_in_request_body = validate_events_in_request_body
 
 
+def _patch_sparse_feature_joining() -> None:
+    import numpy as np
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+
+    def _combine_sparse_features(self: Features, additional_features: Features) -> None:
+        if self.features.shape[0] != additional_features.features.shape[0]:
+            raise ValueError(
+                "Cannot combine sparse features as sequence dimensions do not "
+                f"match: {self.features.shape[0]} != {additional_features.features.shape[0]}."
+            )
+        left, right = self.features.tocoo(), additional_features.features.tocoo()
+        self.features = scipy.sparse.coo_matrix(
+            (
+                np.concatenate([left.data, right.data]),
+                (np.concatenate([left.row, right.row]), np.concatenate([left.col, right.col + left.shape[1]])),
+            ),
+            shape=(left.shape[0], left.shape[1] + right.shape[1]),
+        )
+        self._cached_fingerprint = None
+
+    Features._combine_sparse_features = _combine_sparse_features
+
+
 def apply() -> None:
     """Apply every patch once; raise if the installed Rasa is not one we know."""
     global _APPLIED
@@ -124,5 +152,6 @@ def apply() -> None:
     _patch_remote_action_validation()
     _patch_event_type_lookup()
     _patch_http_api_event_validation()
+    _patch_sparse_feature_joining()
     _APPLIED = True
     logger.info("Applied Yinling's Rasa performance patches")

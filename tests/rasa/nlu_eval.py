@@ -6,6 +6,7 @@ per-intent recall for each file (default: the held-out file and its noisy twin).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -31,9 +32,11 @@ class NluScore:
 def evaluate(nlu_file: Path, out_name: str | None = None) -> NluScore:
     out = BOT / "results" / (out_name or nlu_file.stem)
     subprocess.run(
-        [str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--nlu", str(nlu_file),
+        # through rasa_ext.serve: the same patched Rasa that serves the elders
+        [sys.executable, "-m", "rasa_ext.serve", "test", "nlu", "--nlu", str(nlu_file),
          "--model", str(MODEL), "--out", str(out), "--no-plot"],
         cwd=BOT, check=True, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
     errors_file = out / "intent_errors.json"

@@ -11,6 +11,9 @@ from rasa_ext import patches
 ORIGINAL_VALIDATE = RemoteAction._validate_action_result
 ORIGINAL_RESOLVE = Event.resolve_by_type
 import rasa.server as rasa_server  # noqa: E402
+from rasa.shared.nlu.training_data.features import Features  # noqa: E402
+
+ORIGINAL_COMBINE_SPARSE = Features._combine_sparse_features
 
 ORIGINAL_HTTP_VALIDATE = rasa_server.validate_events_in_request_body
 
@@ -126,3 +129,28 @@ def test_http_api_event_validation_keeps_rasas_answers():
         with pytest.raises(rasa_server.ErrorResponse) as error:
             validate(_Request([{"event": "slot"}]))
         assert error.value.status == 400
+
+
+@pytest.mark.parametrize("rows", [1, 7])
+def test_joined_sparse_features_equal_scipys(rows):
+    import numpy as np
+    import scipy.sparse
+
+    patches.apply()
+    rng = np.random.default_rng(rows)
+    parts = [scipy.sparse.random(rows, n, density=0.05, format="coo", random_state=rng) for n in (30, 1, 250)]
+
+    def joined(combine):
+        first = Features(parts[0].copy(), "sequence", "text", "a")
+        for i, part in enumerate(parts[1:]):
+            combine(first, Features(part.copy(), "sequence", "text", f"b{i}"))
+        return first.features
+
+    ours, theirs = joined(Features._combine_sparse_features), joined(ORIGINAL_COMBINE_SPARSE)
+    assert Features._combine_sparse_features is not ORIGINAL_COMBINE_SPARSE
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    assert (ours.toarray() == theirs.toarray()).all()
+    assert scipy.sparse.isspmatrix_coo(ours)
+    with pytest.raises(ValueError):
+        Features._combine_sparse_features(Features(parts[0], "sequence", "text", "a"),
+                                          Features(scipy.sparse.random(rows + 1, 3, format="coo"), "sequence", "text", "c"))
