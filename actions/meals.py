@@ -85,13 +85,11 @@ class ValidateMealOrderForm(YinlingAction):
                 services.get_resident(turn.sender)
             except UnknownResident:
                 return [SlotSet(s, parsed[s] or UNKNOWN) for s in FORM_SLOTS]
-            events = [SlotSet(s, parsed[s]) for s in FORM_SLOTS] + (canteen or [SlotSet("meal_canteen", None)])
             existing = already_booked(turn.sender, parsed["meal_date"], parsed["meal"])
-            if existing is not None:
+            if existing is not None:  # nothing left to ask: the read-back says it is booked
                 parsed["portions"] = parsed["portions"] or existing.portions
                 parsed["meal_mode"] = parsed["meal_mode"] or existing.mode
-                events = [SlotSet(s, parsed[s]) for s in FORM_SLOTS] + events[len(FORM_SLOTS):]
-            return events
+            return [SlotSet(s, parsed[s]) for s in FORM_SLOTS] + [SlotSet("meal_canteen", canteen_id)]
         found = {k: v for k, v in parsed.items() if v is not None}
         if requested == "portions" and "portions" not in found:
             # a bare number answers "要几份？"
