@@ -82,11 +82,14 @@ class ChatService:
         help_id = None
         match = detect_emergency(text)
         if match:
-            view = await self._call(
-                self._services.raise_help, sender, text, channel,
-                idempotency_key=message_key("help", sender, message_id), conversation_id=sender,
-            )
-            help_id = view.id
+            try:
+                view = await self._call(
+                    self._services.raise_help, sender, text, channel,
+                    idempotency_key=message_key("help", sender, message_id), conversation_id=sender,
+                )
+                help_id = view.id
+            except Exception:  # database and outbox both failing: the action still tries
+                logger.exception("could not store the help request of %s", sender)
 
         handoff = await self._open_handoff(sender)
         if handoff is not None:
@@ -104,7 +107,8 @@ class ChatService:
             # Rasa answered nothing: paused by an action, or an action crashed.
             if await self._open_handoff(sender) is None:
                 return await self._fail_over(sender, text, channel, message_id, help_id, match, "action_failed")
-            messages = messages + (BotMessage(WITH_OPERATOR),)
+            return ChatReply(message_id, messages + (BotMessage(WITH_OPERATOR),), True, help_id,
+                             match.kind if match else None)
         # an action that hands off has queued the handoff and says so in its answer
         handed_off = any((m.custom or {}).get("handoff") for m in messages)
         return ChatReply(message_id, messages, handed_off, help_id, match.kind if match else None)
