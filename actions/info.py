@@ -1,6 +1,8 @@
 """Answers from the services database: subsidies, facilities, activities."""
 from __future__ import annotations
 
+from typing import Any
+
 from actions import replies, runtime
 from actions.base import Events, YinlingAction
 from actions.context import Turn
@@ -37,21 +39,32 @@ class ActionSubsidyStatus(YinlingAction):
         return []
 
 
+def named_facility(text: str) -> Any | None:
+    """A facility the elder named by its village or community; fuzzy matching alone
+    would turn "最近的驿站" into some other station, so the place name must be said."""
+    if len(text) < 3:
+        return None
+    facility = runtime.services().find_facility(text)
+    if facility and facility.village and facility.village in text:
+        return facility
+    return None
+
+
 class ActionFindService(YinlingAction):
     def name(self) -> str:
         return "action_find_service"
 
     def handle(self, turn: Turn) -> Events:
         services = runtime.services()
+        named = named_facility(turn.text)
+        if named is not None:  # "赵王村驿站几点开门": that place, not the nearest
+            turn.say(replies.facility_named(named))
+            return []
         kind = parse_facility_kind(turn.text)
         try:
             hits = services.nearest_facilities(turn.sender, kind=kind, service=None, limit=1)
         except UnknownResident:
-            named = services.find_facility(turn.text)
-            if named:
-                turn.say(f"{named.name}在{named.address}。{replies.opening_hours(named.hours)}")
-            else:
-                turn.say("您在哪个村、哪个社区？我帮您找最近的。")
+            turn.say("您在哪个村、哪个社区？我帮您找最近的。")
             return []
         if not hits:
             turn.say(replies.no_facility(kind))

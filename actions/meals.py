@@ -10,6 +10,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from actions import replies, runtime
 from actions.base import Events, YinlingAction
 from actions.context import Turn
+from actions.info import named_facility
 from services.errors import (
     DuplicateOrder,
     InvalidRequest,
@@ -46,13 +47,8 @@ def parse_order_text(text: str, today: date) -> dict[str, Any]:
 
 def named_canteen(text: str) -> str | None:
     """A canteen the elder named by its village or community (赵王村, 金融社区 …)."""
-    if len(text) < 3:
-        return None
-    facility = runtime.services().find_facility(text)
-    # fuzzy matching alone would turn "去食堂吃" into some canteen: the place must be said
-    if facility and facility.kind == "canteen" and facility.village and facility.village in text:
-        return facility.id
-    return None
+    facility = named_facility(text)
+    return facility.id if facility is not None and facility.kind == "canteen" else None
 
 
 def default_canteen(sender: str) -> str | None:

@@ -193,6 +193,10 @@ def opening_hours(hours: str | None) -> str:
     return f"{spoken_time(start)}到{spoken_time(end)}开门。"
 
 
+def facility_named(f: Any) -> str:
+    return f"{f.name}在{f.address}。{opening_hours(f.hours)}"
+
+
 def no_facility(kind: str | None) -> str:
     return f"您附近没找到{KIND_ZH.get(kind or '', '这样的地方')}。我给您转人工问问？"
 
