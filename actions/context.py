@@ -10,6 +10,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from yinling.keys import message_key
 from zhtext.normalize import clean
 
+# Intents that leave any form to their own rules when nothing in the message answers
+# the form's question; the form asks again after their answer.
+LEAVE_ANY_FORM = frozenset({
+    "request_help", "handoff_human", "deny", "cancel_meal", "repeat", "ask_subsidy",
+    "ask_subsidy_status", "find_service", "ask_activity", "call_family", "report_health",
+    "goodbye", "out_of_scope",
+})
+
 
 @dataclass
 class Turn:

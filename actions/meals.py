@@ -9,7 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions import replies, runtime
 from actions.base import Events, YinlingAction
-from actions.context import Turn
+from actions.context import LEAVE_ANY_FORM, Turn
 from actions.info import named_facility
 from services.errors import (
     DuplicateOrder,
@@ -26,12 +26,7 @@ from zhtext.numbers import parse_count
 
 FORM_SLOTS = ("meal_date", "meal", "portions", "meal_mode")
 UNKNOWN = "?"  # fills a slot for an unknown resident so the read-back can explain
-# Intents that leave the form to their own rules when nothing in them answers it.
-LEAVE_FORM = {
-    "request_help", "handoff_human", "deny", "cancel_meal", "repeat", "ask_subsidy",
-    "ask_subsidy_status", "find_service", "ask_activity", "call_family", "report_health",
-    "request_home_visit", "goodbye", "out_of_scope",
-}
+LEAVE_FORM = LEAVE_ANY_FORM | {"request_home_visit"}
 
 
 def parse_order_text(text: str, today: date) -> dict[str, Any]:

@@ -9,15 +9,11 @@ from rasa_sdk.events import SlotSet
 
 from actions import replies, runtime
 from actions.base import Events, YinlingAction
-from actions.context import Turn
+from actions.context import LEAVE_ANY_FORM, Turn
 from zhtext.dates import parse_date
 from zhtext.kinds import parse_service
 
-LEAVE_FORM = {
-    "request_help", "handoff_human", "deny", "repeat", "book_meal", "cancel_meal", "ask_menu",
-    "ask_subsidy", "ask_subsidy_status", "find_service", "ask_activity", "call_family",
-    "report_health", "goodbye", "out_of_scope",
-}
+LEAVE_FORM = LEAVE_ANY_FORM | {"book_meal", "ask_menu"}
 
 
 def clear_visit_slots() -> Events:
