@@ -105,6 +105,14 @@ class HelpRequestNotFound(NotFound):
         self.request_id = request_id
 
 
+class UnknownDevice(NotFound):
+    code = "unknown_device"
+
+    def __init__(self, device_id: str) -> None:
+        super().__init__(f"no speaker device {device_id}")
+        self.device_id = device_id
+
+
 class MealFull(YinlingError):
     code = "meal_full"
 

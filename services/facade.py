@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from services import activities as activities_uc
 from services import audit as audit_uc
 from services import config
+from services import devices as devices_uc
 from services import facilities as facilities_uc
 from services import family as family_uc
 from services import handoffs as handoffs_uc
@@ -43,6 +44,7 @@ from services.types import (
     ActivityView,
     ApplicationView,
     CallRequestView,
+    DeviceView,
     EligibilityView,
     FacilityHit,
     FacilityView,
@@ -286,6 +288,23 @@ class Services:
 
     def operators(self) -> list[OperatorView]:
         return self._run(handoffs_uc.operators)
+
+    # --- speaker devices ------------------------------------------------------------------------
+    def register_device(self, device_id: str, kind: str, uri: Optional[str], resident_id: str, name: str,
+                        actor: str = "system") -> DeviceView:
+        return self._run(devices_uc.register_device, device_id, kind, uri, resident_id, name, actor, now=self.now())
+
+    def get_device(self, device_id: str) -> DeviceView:
+        return self._run(devices_uc.get_device, device_id)
+
+    def devices(self, kind: Optional[str] = None, enabled_only: bool = True) -> list[DeviceView]:
+        return self._run(devices_uc.list_devices, kind, enabled_only)
+
+    def set_device_enabled(self, device_id: str, enabled: bool, actor: str = "system") -> DeviceView:
+        return self._run(devices_uc.set_enabled, device_id, enabled, actor, now=self.now())
+
+    def device_seen(self, device_id: str) -> None:
+        self._run(devices_uc.device_seen, device_id, now=self.now())
 
     # --- notifications and audit ----------------------------------------------------------------
     def pending_notifications(self, recipient_kind: Optional[str] = None) -> list[NotificationView]:

@@ -268,6 +268,24 @@ class Operator(Base):
     __table_args__ = (CheckConstraint("role IN ('operator', 'supervisor')", name="role"),)
 
 
+class SpeakerDevice(Base):
+    """A home speaker bound to one resident: a Wyoming satellite Yinling connects to, or a
+    WebSocket device that connects to Yinling and names itself by its id."""
+
+    __tablename__ = "speaker_devices"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # spk-0001
+    kind: Mapped[str] = mapped_column(String(12))
+    uri: Mapped[Optional[str]] = mapped_column(String(200), unique=True)  # tcp://host:10700 for satellites
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (CheckConstraint("kind IN ('wyoming', 'websocket')", name="kind"),)
+
+
 class HelpRequest(Base):
     __tablename__ = "help_requests"
 

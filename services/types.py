@@ -236,3 +236,14 @@ class OperatorView:
     id: str
     name: str
     role: str
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    id: str
+    kind: str  # wyoming / websocket
+    uri: Optional[str]
+    resident_id: str
+    name: str
+    enabled: bool
+    last_seen_at: Optional[datetime]
