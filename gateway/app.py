@@ -9,14 +9,17 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, WebSocket
 from pydantic import BaseModel, Field
 
 from gateway.chat import BadMessage, ChatService
 from gateway.rasa_client import RasaClient
 from gateway.settings import Settings
+from gateway.voice_ws import voice_socket
 from services.errors import YinlingError
 from services.facade import Services
+from voice.satellites import SatelliteController
+from voice.service import VoiceConfig, VoiceService
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +46,33 @@ async def _periodic(services: Services, settings: Settings) -> None:
         await asyncio.sleep(settings.escalation_check_s)
 
 
+async def _start_voice(voice: VoiceService) -> None:
+    try:
+        await voice.start()
+    except Exception:  # text keeps working; each voice connection reports the problem
+        logger.exception("voice could not start")
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     services = services or Services()
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
     chat = ChatService(services, rasa, settings.max_message_chars)
+    voice = VoiceService(services, chat, VoiceConfig.from_env())
+    satellites = SatelliteController(voice)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        task = asyncio.create_task(_periodic(services, settings))
+        tasks = [asyncio.create_task(_periodic(services, settings))]
+        if settings.voice_preload:  # load the model and speech workers now, not on the first speaker
+            tasks.append(asyncio.create_task(_start_voice(voice)))
+        if settings.satellites:
+            tasks.append(asyncio.create_task(satellites.run()))
         yield
-        task.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await voice.close()
         await rasa.aclose()
 
     app = FastAPI(title="Yinling gateway", version="0.1.0", lifespan=lifespan)
@@ -81,7 +100,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         except YinlingError:
             db_ok = False
         return {"status": "ok" if rasa_ok and actions_ok and db_ok else "degraded",
-                "rasa": rasa_ok, "actions": actions_ok, "database": db_ok}
+                "rasa": rasa_ok, "actions": actions_ok, "database": db_ok,
+                "voice": {"ready": voice.ready, "language": voice.language, "note": voice.model_note or None,
+                          "satellites": {d: link.connected.is_set() for d, (link, _) in satellites.links.items()}}}
+
+    @app.websocket("/api/voice")
+    async def voice_stream(ws: WebSocket) -> None:
+        """Speech in, answers out: see gateway.voice_ws for the protocol."""
+        await voice_socket(ws, voice)
 
     @app.get("/api/handoffs")
     async def handoffs(status: str | None = None) -> list[dict[str, Any]]:

@@ -13,6 +13,8 @@ class Settings:
     max_message_chars: int = 500
     escalation_check_s: float = 30.0
     ack_timeout_s: float = 180.0
+    voice_preload: bool = True
+    satellites: bool = True
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -22,4 +24,6 @@ class Settings:
             rasa_timeout_s=float(os.environ.get("YINLING_RASA_TIMEOUT", cls.rasa_timeout_s)),
             escalation_check_s=float(os.environ.get("YINLING_ESCALATION_CHECK_S", cls.escalation_check_s)),
             ack_timeout_s=float(os.environ.get("YINLING_ACK_TIMEOUT_S", cls.ack_timeout_s)),
+            voice_preload=os.environ.get("YINLING_VOICE_PRELOAD", "1") != "0",
+            satellites=os.environ.get("YINLING_SATELLITES", "1") != "0",
         )

@@ -11,6 +11,7 @@ from datetime import date
 
 import httpx
 
+from yinling import voice_cmds
 from yinling.stack import Stack, StackConfig, StackError
 
 
@@ -128,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("--database-url", default=None)
     db.add_argument("--today", default=None, help="YYYY-MM-DD the seed menus start from")
     db.set_defaults(func=cmd_db)
+
+    voice_cmds.add_commands(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -1,0 +1,1 @@
+"""Voice: audio in, Vosk recognition, the text assistant, pyttsx3 speech out."""

@@ -1,0 +1,201 @@
+"""Yinling as the controller of Wyoming satellites, the way Home Assistant drives them.
+
+A satellite (wyoming-satellite, a Home Assistant Voice device) listens on its port, 10700 by
+convention. For every enabled `wyoming` device in the services database, a link connects, asks the
+satellite to describe itself, tells it to run (`run-satellite`), and then serves each pipeline the
+satellite starts after its wake word or button: audio chunks in; voice-started / voice-stopped,
+transcript, synthesize and the answer audio (audio-start, audio-chunk…, audio-stop) back.
+A satellite that goes away is reconnected with a growing pause; a device added to the database
+is picked up at the next refresh.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from urllib.parse import urlsplit
+
+from wyoming.asr import Transcript
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.client import AsyncTcpClient
+from wyoming.error import Error
+from wyoming.event import Event
+from wyoming.info import Describe, Info
+from wyoming.ping import Ping, Pong
+from wyoming.pipeline import RunPipeline
+from wyoming.satellite import RunSatellite
+from wyoming.snd import Played
+from wyoming.tts import Synthesize
+from wyoming.vad import VoiceStarted, VoiceStopped
+
+from services.types import DeviceView
+from voice import pipeline as p
+from voice.audio import PcmFormat
+from voice.errors import AudioError
+from voice.service import VoiceService
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+DESCRIBE_TIMEOUT_S = 10.0
+SAMPLES_PER_CHUNK = 1024  # what Home Assistant sends: 64 ms at 16 kHz
+
+
+def wyoming_events(event: p.VoiceEvent) -> list[Event]:
+    """A pipeline event as the Wyoming events a satellite understands."""
+    match event:
+        case p.SpeechStarted(at_s=at):
+            return [VoiceStarted(timestamp=int(at * 1000)).event()]
+        case p.SpeechStopped(at_s=at):
+            return [VoiceStopped(timestamp=int(at * 1000)).event()]
+        case p.Transcribed(text=text):
+            return [Transcript(text=text, language="zh").event()]
+        case p.Answered(text=text):
+            return [Synthesize(text=text).event()] if text else []
+        case p.AudioStart(rate=rate):
+            return [AudioStart(rate=rate, width=2, channels=1).event()]
+        case p.AudioChunk(pcm=pcm):
+            step = SAMPLES_PER_CHUNK * 2
+            return [AudioChunk(rate=0, width=2, channels=1, audio=pcm[i:i + step]).event()
+                    for i in range(0, len(pcm), step)]
+        case p.AudioStop():
+            return [AudioStop().event()]
+        case p.Failed(message=message):
+            return [Error(text=message, code="yinling-voice").event()]
+    return []
+
+
+class SatelliteLink:
+    """One satellite: connect, serve, reconnect."""
+
+    def __init__(self, device: DeviceView, voice: VoiceService, backoff_s: tuple[float, ...] = BACKOFF_S) -> None:
+        parts = urlsplit(device.uri or "")
+        self.device = device
+        self.host, self.port = parts.hostname or "", parts.port or 10700
+        self._voice = voice
+        self._backoff = backoff_s
+        self.connected = asyncio.Event()
+        self.connections = 0
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._serve_once()
+                failures = 0  # it was up: the next attempt starts with the short pause
+            except (OSError, asyncio.IncompleteReadError, TimeoutError, ConnectionError) as exc:
+                logger.info("satellite %s (%s:%s) unreachable: %s", self.device.id, self.host, self.port, exc)
+            except Exception:
+                logger.exception("satellite %s: unexpected failure", self.device.id)
+            self.connected.clear()
+            await asyncio.sleep(self._backoff[min(failures, len(self._backoff) - 1)])
+            failures += 1
+
+    async def _serve_once(self) -> None:
+        client = AsyncTcpClient(self.host, self.port, connect_timeout=5)
+        await client.connect()
+        try:
+            await client.write_event(Describe().event())
+            await asyncio.wait_for(self._until_info(client), DESCRIBE_TIMEOUT_S)
+            await client.write_event(RunSatellite().event())
+            self.connections += 1
+            self.connected.set()
+            logger.info("satellite %s connected (resident %s)", self.device.id, self.device.resident_id)
+            await self._serve(client)
+        finally:
+            await client.disconnect()
+
+    @staticmethod
+    async def _until_info(client: AsyncTcpClient) -> None:
+        while True:
+            event = await client.read_event()
+            if event is None:
+                raise ConnectionError("satellite closed the connection")
+            if Info.is_type(event.type):
+                return
+
+    async def _serve(self, client: AsyncTcpClient) -> None:
+        session: p.VoiceSession | None = None
+        forward: asyncio.Task | None = None
+        try:
+            while True:
+                event = await client.read_event()
+                if event is None:
+                    raise ConnectionError("satellite closed the connection")
+                if RunPipeline.is_type(event.type):
+                    if session is None:
+                        session = await self._voice.open_session(device_id=self.device.id, channel="speaker")
+                        forward = asyncio.create_task(self._forward(session, client))
+                elif AudioChunk.is_type(event.type) and session is not None:
+                    chunk = AudioChunk.from_event(event)
+                    try:
+                        session.set_format(PcmFormat(chunk.rate, chunk.channels, chunk.width))
+                        await session.feed(chunk.audio)
+                    except AudioError as exc:
+                        await client.write_event(Error(text=str(exc), code="bad-audio").event())
+                elif AudioStop.is_type(event.type) and session is not None:
+                    await session.end_of_audio()
+                elif Played.is_type(event.type) and session is not None:
+                    session.playback_done()
+                elif Ping.is_type(event.type):
+                    await client.write_event(Pong(text=Ping.from_event(event).text).event())
+        finally:
+            if forward is not None:
+                forward.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await forward
+            if session is not None:
+                await session.close()
+
+    @staticmethod
+    async def _forward(session: p.VoiceSession, client: AsyncTcpClient) -> None:
+        rate = 16000
+        while True:
+            event = await session.events.get()
+            if isinstance(event, p.AudioStart):
+                rate = event.rate
+            for out in wyoming_events(event):
+                if out.type == "audio-chunk":
+                    out.data["rate"] = rate
+                await client.write_event(out)
+
+
+class SatelliteController:
+    """Keeps one link per enabled satellite in the database."""
+
+    def __init__(self, voice: VoiceService, refresh_s: float | None = None) -> None:
+        self._voice = voice
+        self._refresh_s = refresh_s or float(os.environ.get("YINLING_SATELLITE_REFRESH_S", "30"))
+        self.links: dict[str, tuple[SatelliteLink, asyncio.Task]] = {}
+
+    async def run(self) -> None:
+        try:
+            while True:
+                try:
+                    await self.refresh()
+                except Exception:  # the database may be down; satellites already linked keep going
+                    logger.exception("could not refresh the satellite list")
+                await asyncio.sleep(self._refresh_s)
+        finally:
+            await self.stop()
+
+    async def refresh(self) -> None:
+        devices = {d.id: d for d in await asyncio.to_thread(self._voice.services.devices, "wyoming")}
+        for device_id in list(self.links):
+            link, task = self.links[device_id]
+            if device_id not in devices or devices[device_id].uri != link.device.uri:
+                task.cancel()
+                del self.links[device_id]
+        for device_id, device in devices.items():
+            if device_id not in self.links:
+                link = SatelliteLink(device, self._voice)
+                self.links[device_id] = (link, asyncio.create_task(link.run(), name=f"satellite-{device_id}"))
+
+    async def stop(self) -> None:
+        for _, task in self.links.values():
+            task.cancel()
+        for _, task in self.links.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.links.clear()

@@ -1,0 +1,120 @@
+"""The voice engines of one gateway process and the sessions that share them.
+
+One Vosk model and one pool of speech workers serve every speaker, browser and phone call; each
+conversation gets its own VoiceSession. Which resident a device speaks for, and how fast and loud
+the answers should be for them, come from the services database.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass, field
+
+from services.facade import Services
+from voice.asr import Recognizer, VoskRecognizer
+from voice.errors import ModelNotFound
+from voice.models import TEST_MODEL, model_language, resolve_model_path
+from voice.pipeline import (
+    FAILURE_PROMPT,
+    NO_SPEECH_PROMPT,
+    UNCLEAR_PROMPT,
+    Assistant,
+    SessionSettings,
+    VoiceSession,
+)
+from voice.tts import Pyttsx3Synthesizer, Synthesizer, VoiceSettings
+from voice.vad import EndpointSettings
+
+logger = logging.getLogger(__name__)
+
+FIXED_PROMPTS = (NO_SPEECH_PROMPT, UNCLEAR_PROMPT, FAILURE_PROMPT)
+ELDER_RATE_WPM = 130  # espeak-ng's default is 175: too fast for many elders
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    model: str | None = None  # a model name or directory; None: the production default
+    allow_test_model: bool = True  # when the Mandarin model is missing, run on the test model (and say so)
+    tts_workers: int = 2
+    endpoint: EndpointSettings = field(default_factory=EndpointSettings)
+    barge_in: bool = True
+
+    @classmethod
+    def from_env(cls) -> "VoiceConfig":
+        env = os.environ
+        endpoint = EndpointSettings(
+            trailing_silence_s=float(env.get("YINLING_TRAILING_SILENCE_S", EndpointSettings.trailing_silence_s)),
+            max_utterance_s=float(env.get("YINLING_MAX_UTTERANCE_S", EndpointSettings.max_utterance_s)),
+            no_speech_timeout_s=float(env.get("YINLING_NO_SPEECH_TIMEOUT_S", EndpointSettings.no_speech_timeout_s)),
+        )
+        return cls(model=env.get("YINLING_VOSK_MODEL") or None,
+                   allow_test_model=env.get("YINLING_ALLOW_TEST_MODEL", "1") != "0",
+                   tts_workers=int(env.get("YINLING_TTS_WORKERS", cls.tts_workers)),
+                   endpoint=endpoint, barge_in=env.get("YINLING_BARGE_IN", "1") != "0")
+
+
+class VoiceService:
+    def __init__(self, services: Services, assistant: Assistant, config: VoiceConfig | None = None, *,
+                 recognizer: Recognizer | None = None, synthesizer: Synthesizer | None = None) -> None:
+        self.services = services
+        self.assistant = assistant
+        self.config = config or VoiceConfig()
+        self.recognizer = recognizer
+        self.synthesizer = synthesizer
+        self.language = "zh"
+        self.model_note = ""
+        self._started = False
+        self._lock = asyncio.Lock()
+
+    @property
+    def ready(self) -> bool:
+        return self._started
+
+    async def start(self) -> None:
+        """Loads the model and starts the speech workers (a few seconds); safe to call again."""
+        async with self._lock:
+            if self._started:
+                return
+            if self.recognizer is None:
+                self.recognizer = await asyncio.to_thread(self._load_recognizer)
+            if self.synthesizer is None:
+                synth = Pyttsx3Synthesizer(workers=self.config.tts_workers)
+                await synth.start()
+                self.synthesizer = synth
+            await self.synthesizer.prewarm(FIXED_PROMPTS)
+            self._started = True
+
+    def _load_recognizer(self) -> Recognizer:
+        try:
+            path = resolve_model_path(self.config.model)
+        except ModelNotFound as exc:
+            if self.config.model or not self.config.allow_test_model:
+                raise
+            path = resolve_model_path(TEST_MODEL)
+            self.model_note = (f"{exc} Running on the test model {TEST_MODEL} (Korean): "
+                               "Mandarin speech will not be understood until the Mandarin model is fetched.")
+            logger.warning(self.model_note)
+        self.language = model_language(path)
+        return VoskRecognizer(path)
+
+    async def open_session(self, *, resident_id: str | None = None, device_id: str | None = None,
+                           channel: str = "speaker", out_rate: int = 16000,
+                           conversation_id: str | None = None) -> VoiceSession:
+        """Raises UnknownResident / UnknownDevice (services.errors) for ids the database does not know."""
+        await self.start()
+        if device_id is not None:
+            device = await asyncio.to_thread(self.services.get_device, device_id)
+            resident_id = device.resident_id
+            await asyncio.to_thread(self.services.device_seen, device_id)
+        resident = await asyncio.to_thread(self.services.get_resident, resident_id or "")
+        voice = VoiceSettings(rate_wpm=resident.tts_rate or ELDER_RATE_WPM,
+                              volume=resident.tts_volume if resident.tts_volume is not None else 1.0)
+        settings = SessionSettings(endpoint=self.config.endpoint, out_rate=out_rate, barge_in=self.config.barge_in)
+        return VoiceSession(resident_id=resident.id, recognizer=self.recognizer, synthesizer=self.synthesizer,
+                            assistant=self.assistant, settings=settings, voice=voice, channel=channel,
+                            language=self.language, conversation_id=conversation_id)
+
+    async def close(self) -> None:
+        if self.synthesizer is not None:
+            await self.synthesizer.close()
