@@ -12,7 +12,7 @@ HAND_WRITTEN_NLU := $(filter-out nlu_data/train/generated_noisy.yml,$(wildcard n
 TRAIN_INPUTS := bot/config.yml bot/domain.yml $(wildcard bot/data/*.yml) $(HAND_WRITTEN_NLU) \
                 nlu_data/train/generated_noisy.yml $(wildcard bot/dict/*) $(wildcard bot/components/*.py)
 
-.PHONY: run setup train data test test-fast bench nlu-eval clean-model
+.PHONY: run setup train data test test-fast bench bench-voice nlu-eval clean-model models
 
 ## run: set up what is missing, train if stale, start Rasa + actions + gateway
 run: setup $(MODEL)
@@ -49,6 +49,14 @@ nlu-eval: setup $(MODEL)
 ## bench: latency of whole text turns at 1 and 20 concurrent senders
 bench: setup $(MODEL)
 	$(APP_PY) bench/text_turn.py
+
+## bench-voice: recogniser RTF, end of speech to first answer audio, TTS time, memory per stream
+bench-voice: setup $(MODEL)
+	$(APP_PY) bench/voice.py
+
+## models: the Vosk models (list; fetch the Mandarin default where the network allows)
+models: setup
+	$(APP_PY) -m yinling models list
 
 clean-model:
 	rm -rf bot/models

