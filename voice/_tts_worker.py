@@ -4,21 +4,23 @@ pyttsx3 keeps one espeak-ng instance per process and is not thread-safe, so ever
 Protocol over the pipes: one JSON request per line on stdin; on stdout one JSON header line, then, when the
 header says ``"ok": true``, exactly ``n`` bytes of 16-bit mono PCM at the requested rate.
 
-Why the completion wait below: pyttsx3 2.99 initialises espeak-ng in AUDIO_OUTPUT_RETRIEVAL mode, where
-``espeak_Synth`` only queues the text and a thread of espeak-ng delivers the audio later through the
-callback. ``runAndWait()`` therefore returns before the audio exists (about 0.01 s for any length), and the
-driver writes the WAV file on the end-of-message event, whenever that comes. A caller that reads the file
-right after ``runAndWait()`` - or exits - gets nothing, a header-only file or a cut-off one, the longer the
-text the likelier (that is the "long utterances lose their audio" symptom); a caller that starts the next
-utterance early resets the driver's buffer mid-way and mixes two texts. All audio chunks do arrive before
-the end-of-message event (it comes alone, with zero samples; the output matches what the espeak-ng CLI
-writes), so the fix is to wait for that event: we wrap the driver's callback and set an event after the
-driver has handled end-of-message (file closed, driver state reset), then read the file.
-A second race of the same origin: in that mode espeak-ng also queues setProperty's rate and volume, so
+What is wrong with pyttsx3 2.99 here, read from its drivers/espeak.py and driver.py and measured: it
+initialises espeak-ng in AUDIO_OUTPUT_RETRIEVAL mode, where espeak_Synth only queues the text and a thread of
+espeak-ng delivers the audio later through the driver's callback, which writes the WAV file on the
+end-of-message event. On an engine's first utterance runAndWait() returns about 0.01 s after queueing (the
+proxy starts out busy, so the end-loop command runAndWait queues is consumed as the loop starts), long
+before the audio exists; a process that makes one utterance (as in DESIGN.md's measurements) only ever
+makes first utterances, so its file is missing, header-only or cut off, the longer the text the likelier.
+Later utterances do wait for the driver's end of loop, but that runs on espeak-ng's thread and overlaps the
+next request. All audio does arrive before end-of-message (that event comes alone, with zero samples; the
+first utterance of a process is sample-for-sample what the espeak-ng CLI writes), so the fix is to wait for
+it: we wrap the driver's callback and set an event once the driver has handled end-of-message (file closed,
+driver state reset), and read the file only then.
+A second race of the same origin: espeak-ng also queues the rate and volume that setProperty sets, so
 espeak_IsPlaying() is true right after them, and runAndWait() calls the driver's stop(), which then
 espeak_Cancel()s the queue: the new rate/volume or the new utterance itself can be dropped (about one call
-in ten came back flagged incomplete, some empty). Our stop() cancels only while the driver is speaking -
-the only case stop() is meant for - and an utterance pyttsx3 still reports as not completed is a failure.
+in ten came back flagged incomplete, some empty). Our stop() cancels only while the driver is speaking,
+the one case stop() is for, and an utterance pyttsx3 still reports as not completed is a failure.
 Sentence splitting in voice.tts is for early first audio and fair sharing of the workers, not for this bug.
 """
 
@@ -44,7 +46,8 @@ class EngineUnavailable(Exception):
 class EspeakRenderer:
     """pyttsx3's espeak driver with the completion wait described above. One per process."""
 
-    def __init__(self) -> None:
+    def __init__(self, tmp_dir: str | None = None) -> None:
+        self._tmp_dir = tmp_dir  # where pyttsx3 writes each utterance's WAV for the moment we read it
         try:
             import pyttsx3
             from pyttsx3.drivers import _espeak
@@ -65,8 +68,6 @@ class EspeakRenderer:
         _espeak.SetSynthCallback(self._on_synth)
         self._driver.stop = self._stop_if_speaking
         self.voices = frozenset(v.id for v in self._engine.getProperty("voices"))
-        self._dir = tempfile.mkdtemp(prefix="yinling-tts-")
-        self._count = 0
 
     def _on_error(self, name=None, exception=None, **_kw) -> None:
         self._errors.append(repr(exception))
@@ -109,22 +110,22 @@ class EspeakRenderer:
     def render(self, text: str, voice: str, rate_wpm: int, volume: float) -> bytes:
         """16-bit mono PCM at 22.05 kHz, via save_to_file + runAndWait."""
         self.check_voice(voice)
-        self._count += 1
-        path = os.path.join(self._dir, f"u{self._count}.wav")
-        self._wait_idle()
-        self._done.clear()
-        self._errors.clear()
-        self._lost_samples = 0
-        self._completed = True
-        engine = self._engine
-        engine.setProperty("voice", voice)
-        engine.setProperty("rate", int(rate_wpm))
-        engine.setProperty("volume", float(volume))
-        engine.save_to_file(text, path)
-        engine.runAndWait()  # returns at once: espeak-ng is still synthesizing on its own thread
-        if not self._done.wait(_RENDER_TIMEOUT_S):
-            raise RuntimeError("espeak-ng never finished the utterance")
+        fd, path = tempfile.mkstemp(prefix="yinling-tts-", suffix=".wav", dir=self._tmp_dir)  # pyttsx3 wants a file
+        os.close(fd)
         try:
+            self._wait_idle()
+            self._done.clear()
+            self._errors.clear()
+            self._lost_samples = 0
+            self._completed = True
+            engine = self._engine
+            engine.setProperty("voice", voice)
+            engine.setProperty("rate", int(rate_wpm))
+            engine.setProperty("volume", float(volume))
+            engine.save_to_file(text, path)
+            engine.runAndWait()  # may return while espeak-ng is still at it (always on the first utterance)
+            if not self._done.wait(_RENDER_TIMEOUT_S):
+                raise RuntimeError("espeak-ng never finished the utterance")
             if self._errors:
                 raise RuntimeError("pyttsx3 reported: " + "; ".join(self._errors))
             if not self._completed:
@@ -136,14 +137,7 @@ class EspeakRenderer:
                     raise RuntimeError("pyttsx3 wrote an unexpected WAV format")
                 return f.readframes(f.getnframes())
         finally:
-            if os.path.exists(path):
-                os.remove(path)
-
-    def close(self) -> None:
-        try:
-            os.rmdir(self._dir)
-        except OSError:
-            pass
+            os.remove(path)
 
 
 def resample(pcm: bytes, out_rate: int) -> bytes:
@@ -169,7 +163,7 @@ def _serve(renderer: EspeakRenderer, requests, out) -> None:
             send({"ok": False, "error": f"{type(exc).__name__}: {exc}", "fatal": True})
             return
         else:
-            send({"ok": True, "n": len(pcm), "ms": round((time.perf_counter() - started) * 1000, 1)})
+            send({"ok": True, "n": len(pcm), "ms": round((time.perf_counter() - started) * 1000, 1)}, pcm)
 
 
 def main(argv: list[str]) -> int:
@@ -180,9 +174,10 @@ def main(argv: list[str]) -> int:
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - fd 1 lives as long as the process
 
     voice = argv[argv.index("--voice") + 1] if "--voice" in argv else "sit/cmn"
+    tmp_dir = argv[argv.index("--tmp-dir") + 1] if "--tmp-dir" in argv else None  # the pool removes it after us
     started = time.perf_counter()
     try:
-        renderer = EspeakRenderer()
+        renderer = EspeakRenderer(tmp_dir)
         renderer.check_voice(voice)
     except EngineUnavailable as exc:
         out.write(json.dumps({"ready": False, "error": str(exc)}).encode() + b"\n")
@@ -192,14 +187,11 @@ def main(argv: list[str]) -> int:
         out.write(json.dumps({"ready": True, "voices": sorted(renderer.voices)}).encode() + b"\n")
         out.flush()
         return 0
-    renderer.render("你好。", voice, 130, 1.0)  # loads the Mandarin dictionary before the first real request
+    resample(renderer.render("你好。", voice, 130, 1.0), 16000)  # loads the dictionary and soxr before any request
     out.write(json.dumps({"ready": True, "pid": os.getpid(),
                           "startup_ms": round((time.perf_counter() - started) * 1000, 1)}).encode() + b"\n")
     out.flush()
-    try:
-        _serve(renderer, sys.stdin.buffer, out)
-    finally:
-        renderer.close()
+    _serve(renderer, sys.stdin.buffer, out)
     return 0
 
 

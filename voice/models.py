@@ -408,7 +408,7 @@ def _progress_printer() -> Callable[[int, int | None], None]:
 
 
 def cli_main(args: argparse.Namespace) -> int:
-    """`yinling models list|fetch|verify [NAME] [--from FILE] [--dir DIR]`."""
+    """`yinling models list|fetch|verify [NAME] [--from FILE] [--url URL] [--dir DIR]`; returns the exit status."""
     if getattr(args, "dir", None):
         os.environ["YINLING_MODELS_DIR"] = str(args.dir)
     action, name = args.action, getattr(args, "name", None)
@@ -417,9 +417,9 @@ def cli_main(args: argparse.Namespace) -> int:
             return _list(sys.stdout)
         if action == "fetch":
             name = name or DEFAULT_MODEL
-            source = getattr(args, "source", None)
-            print(f"Fetching {name}" + (f" from {source}" if source else "") + " …", file=sys.stderr)
-            path = fetch(name, source=Path(source) if source else None,
+            source, url = getattr(args, "source", None), getattr(args, "url", None)
+            print(f"Fetching {name}" + (f" from {source or url}" if source or url else "") + " …", file=sys.stderr)
+            path = fetch(name, source=Path(source) if source else None, url=url,
                          progress=None if source else _progress_printer())
             print(f"ok: {name} is in {path}")
             return 0

@@ -216,8 +216,18 @@ def _domain_words() -> dict[str, int]:
 @dataclass(frozen=True)
 class _Lexicon:
     by_len: dict[int, tuple[_Entry, ...]]
+    # (length, first character or fuzzy first syllable) → entries: the candidates a window can match at all
+    index: dict[tuple[int, str], tuple[_Entry, ...]]
     words: frozenset[str]
     known: frozenset[str]
+
+    def candidates(self, window: str) -> list[_Entry]:
+        keys = {window[0], *_readings(window[0])[1]}
+        found: dict[str, _Entry] = {}
+        for key in keys:
+            for e in self.index.get((len(window), key), ()):
+                found[e.word] = e
+        return list(found.values())
 
 
 def _general_words() -> frozenset[str]:
@@ -252,8 +262,14 @@ def _lexicon() -> _Lexicon:
                 if len(py) != len(word):  # a character without a reading: cannot compare by sound
                     continue
                 by_len.setdefault(len(word), []).append(_Entry(word, py, tuple(_fuzzy(p) for p in py), weight))
+            index: dict[tuple[int, str], list[_Entry]] = {}
+            for n, es in by_len.items():
+                for e in es:
+                    index.setdefault((n, e.word[0]), []).append(e)
+                    index.setdefault((n, e.fuzzy[0]), []).append(e)
             _lexicon_value = _Lexicon(
                 by_len={n: tuple(sorted(es, key=lambda e: -e.weight)) for n, es in by_len.items()},
+                index={k: tuple(v) for k, v in index.items()},
                 words=frozenset(words),
                 known=_general_words() | frozenset(words),
             )
@@ -328,7 +344,7 @@ def fix_domain_words(text: str) -> str:
             if not all(_is_han(c) for c in window) or window in lex.known:
                 continue
             best: tuple[tuple[int, int, int, int], _Entry] | None = None
-            for entry in lex.by_len[length]:
+            for entry in lex.candidates(window):
                 score = _score(entry, window)
                 if score is None:
                     continue

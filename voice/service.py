@@ -23,13 +23,12 @@ from voice.pipeline import (
     SessionSettings,
     VoiceSession,
 )
-from voice.tts import Pyttsx3Synthesizer, Synthesizer, VoiceSettings
+from voice.tts import ELDER_RATE_WPM, Pyttsx3Synthesizer, Synthesizer, VoiceSettings
 from voice.vad import EndpointSettings
 
 logger = logging.getLogger(__name__)
 
 FIXED_PROMPTS = (NO_SPEECH_PROMPT, UNCLEAR_PROMPT, FAILURE_PROMPT)
-ELDER_RATE_WPM = 130  # espeak-ng's default is 175: too fast for many elders
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ save_to_file bug and our fix). A pool of them serves every conversation: a reque
 and has it to itself, so conversations neither block each other beyond the pool's size nor mix audio.
 Answers are synthesized a sentence at a time, which lets the speaker start on the first sentence while
 the next one is made, and keeps one long answer from holding a worker for long.
-A worker that dies mid-request is replaced and the request retried once on another worker (synthesis has
-no side effects); a second failure, a timeout or an error the engine reports raise SynthesisError.
+A worker that dies, or whose engine breaks, mid-request is replaced and the request retried once on another
+worker (synthesis has no side effects); a second failure raises SynthesisError. A request over its timeout
+also has its worker replaced but is not retried (the same text would likely stall again): SynthesisError.
+A request the engine refuses (an unknown voice) raises SynthesisError and leaves the worker in the pool.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -31,10 +35,12 @@ from voice.errors import SynthesisError
 logger = logging.getLogger(__name__)
 
 DEFAULT_VOICE = "sit/cmn"
-ELDER_RATE_WPM = 130  # espeak-ng's default is 175 words (for Mandarin: syllables) a minute, too fast for many elders
+# espeak-ng reads Mandarin at about 2 syllables a second at its default 175 wpm; a little slower suits elders
+# without dragging (130 wpm stretched a 23-syllable answer to 15 s). Residents can have their own rate.
+ELDER_RATE_WPM = 160
 MIN_RATE_WPM, MAX_RATE_WPM = 80, 450  # espeak-ng's range without its sonic speed-up
 OUT_RATES = (16000, 8000)  # speakers, phone line
-MAX_CHUNK_CHARS = 40  # about 18 s of speech at 130 wpm; a longer sentence is cut at a comma
+MAX_CHUNK_CHARS = 40  # about 15 s of speech; a longer sentence is cut at a comma
 INSTALL_HINT = "install espeak-ng: apt-get install espeak-ng"
 
 _ROOT = Path(__file__).resolve().parents[1]
@@ -198,16 +204,23 @@ class _WorkerLost(Exception):
 
 
 class _Worker:
-    def __init__(self, proc: asyncio.subprocess.Process, startup_ms: float) -> None:
+    def __init__(self, proc: asyncio.subprocess.Process, tmp_dir: str, startup_ms: float) -> None:
         self.proc = proc
         self.pid = proc.pid
+        self.tmp_dir = tmp_dir
         self.startup_ms = startup_ms
 
     @classmethod
     async def spawn(cls, voice: str, timeout_s: float) -> _Worker:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", _WORKER_MODULE, "--voice", voice,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=_worker_env())
+        # a directory of its own, which we remove even when the worker was killed mid-utterance
+        tmp_dir = tempfile.mkdtemp(prefix="yinling-tts-")
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", _WORKER_MODULE, "--voice", voice, "--tmp-dir", tmp_dir,
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=_worker_env())
+        except BaseException:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+            raise
         try:
             line = await asyncio.wait_for(proc.stdout.readline(), timeout_s)
             if not line:
@@ -217,10 +230,11 @@ class _Worker:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
+            shutil.rmtree(tmp_dir, ignore_errors=True)
             if isinstance(exc, asyncio.TimeoutError):
                 raise SynthesisError(f"the speech worker did not start within {timeout_s:g} s") from None
             raise
-        return cls(proc, float(msg.get("startup_ms", 0.0)))
+        return cls(proc, tmp_dir, float(msg.get("startup_ms", 0.0)))
 
     @property
     def alive(self) -> bool:
@@ -240,6 +254,8 @@ class _Worker:
                 return await self.proc.stdout.readexactly(int(reply["n"]))
         except (BrokenPipeError, ConnectionResetError, asyncio.IncompleteReadError) as exc:
             raise _WorkerLost(f"the speech worker exited ({type(exc).__name__})") from None
+        except (ValueError, KeyError) as exc:
+            raise _WorkerLost(f"the speech worker answered out of protocol ({exc})") from None
         if reply.get("fatal"):
             raise _WorkerLost(reply.get("error", "the speech engine broke"))
         raise SynthesisError(f"speech synthesis failed: {reply.get('error', 'unknown error')}")
@@ -256,7 +272,11 @@ class _Worker:
                 await asyncio.wait_for(self.proc.wait(), grace_s)
             except asyncio.TimeoutError:
                 self.kill()
+        await self.reap()
+
+    async def reap(self) -> None:
         await self.proc.wait()
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
 
 
 # --- the pool -------------------------------------------------------------------------------------------------
@@ -296,7 +316,8 @@ class Pyttsx3Synthesizer:
         self._pinned: dict[_Key, bytes] = {}
         self._idle: asyncio.Queue[_Worker | None] | None = None
         self._workers: set[_Worker] = set()
-        self._background: set[asyncio.Future] = set()
+        self._background: set[asyncio.Future] = set()  # requests whose callers may be gone, worker replacements
+        self._reaping: set[asyncio.Future] = set()  # retired workers: wait for the exit, remove the temp dir
         self._start_lock: asyncio.Lock | None = None
         self._started = False
         self._closed = False
@@ -333,11 +354,12 @@ class Pyttsx3Synthesizer:
 
     async def close(self) -> None:
         self._closed = True
-        while self._background:  # cancelled requests retire their workers, which adds reaping tasks
+        while self._background:
             tasks = list(self._background)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*self._reaping, return_exceptions=True)
         if self._idle is not None:
             self._idle.put_nowait(None)  # wakes whoever waits for a worker
         workers, self._workers = list(self._workers), set()
@@ -486,9 +508,7 @@ class Pyttsx3Synthesizer:
                 self._idle.put_nowait(getter.result())
             raise
         if not getter.done():
-            getter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                return await getter  # it may have got one just now
+            getter.cancel()  # Queue.get leaves the item in the queue when cancelled, even at the last moment
             raise SynthesisError(f"no speech worker became free within {self._acquire_timeout_s:g} s"
                                  + (f" (last start-up error: {self._last_spawn_error})" if self._last_spawn_error
                                     else ""))
@@ -505,7 +525,10 @@ class Pyttsx3Synthesizer:
             return
         self._workers.discard(worker)
         worker.kill()
-        self._track(asyncio.ensure_future(worker.proc.wait()))
+        reaping = asyncio.ensure_future(worker.reap())
+        self._reaping.add(reaping)
+        reaping.add_done_callback(self._reaping.discard)
+        reaping.add_done_callback(_consume)
         if not self._closed:
             self._restarts += 1
             self._track(asyncio.ensure_future(self._replace()))
