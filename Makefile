@@ -20,6 +20,7 @@ run: setup $(MODEL)
 
 ## setup: the two Python environments (cached outside the repo by lock-file hash)
 setup:
+	@tools/ensure_debs.sh
 	@tools/ensure_env.sh app
 	@tools/ensure_env.sh rasa
 

@@ -38,12 +38,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"                          .venv/bin/python -m yinling chat --sender r-0002\n"
         f"  Chat over HTTP:         curl -s {config.gateway_url}/api/chat -H 'content-type: application/json' \\\n"
         f"                            -d '{{\"sender\":\"r-0001\",\"message\":\"明天中午订两份饭\"}}'\n"
+        f"  Talk (WAV file in/out): .venv/bin/python -m yinling speaker --wav question.wav --out answer.wav\n"
+        f"  Voice WebSocket:        {config.gateway_url.replace('http://', 'ws://')}/api/voice?resident=r-0001\n"
+        f"  Home speakers:          .venv/bin/python -m yinling devices add spk-0001 --uri tcp://HOST:10700 "
+        f"--resident r-0001\n"
         f"  API docs:               {config.gateway_url}/docs\n"
         f"  Rasa REST channel:      {config.rasa_url}/webhooks/rest/webhook\n"
         f"  Logs:                   {config.log_dir}\n"
         "Press Ctrl-C to stop.\n",
         flush=True,
     )
+    _say_which_voice_model()
     stopping = False
 
     def on_signal(signum, frame):
@@ -64,6 +69,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         with contextlib.suppress(OSError):
             print("Stopped.", flush=True)
     return 0
+
+
+def _say_which_voice_model() -> None:
+    import os
+
+    from voice.errors import ModelNotFound
+    from voice.models import resolve_model_path
+
+    try:
+        print(f"Voice model: {resolve_model_path(os.environ.get('YINLING_VOSK_MODEL') or None)}", flush=True)
+    except ModelNotFound as e:
+        print(f"Voice: {e}\n       Until then the speaker runs on the Korean test model and will not understand "
+              "Mandarin.", flush=True)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
