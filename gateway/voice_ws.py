@@ -28,7 +28,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from services.errors import NotFound
 from voice import pipeline as p
-from voice.audio import PcmFormat, decode
+from voice.audio import PcmFormat, check_stream_chunk, decode
 from voice.errors import AudioError, VoiceError
 from voice.service import VoiceService
 
@@ -123,6 +123,7 @@ async def _receive(ws: WebSocket, session: p.VoiceSession) -> None:
                 if data[:4] == b"RIFF":
                     await _whole_wav(session, data)
                 else:
+                    check_stream_chunk(data)
                     await session.feed(data)
             elif text is not None:
                 await _control(session, text)

@@ -160,6 +160,14 @@ def _check_length(nbytes: int, fmt: PcmFormat, max_seconds: float) -> None:
         raise AudioTooLong(f"audio is {seconds:.1f} s long, over the {max_seconds:g} s limit")
 
 
+def check_stream_chunk(data: bytes) -> None:
+    """A chunk of a raw PCM stream that is plainly a file of another kind (an image, compressed audio)
+    raises UnsupportedAudio; anything else might be PCM. Cheap: looks at the first bytes only."""
+    what = _what_it_is(bytes(data[:12]))
+    if what:
+        raise UnsupportedAudio(f"not PCM audio{what}")
+
+
 def _what_it_is(data: bytes) -> str:
     """Why `data` is plainly not PCM ("; it looks like a PNG image"), or "" when it might be."""
     for magic, name in _MAGIC:

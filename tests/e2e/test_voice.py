@@ -97,13 +97,37 @@ def test_spoken_yes_confirms_a_booking_through_the_grammar(stack, services):
     assert [(o.date, o.meal, o.portions) for o in orders] == [(TODAY + timedelta(days=2), "lunch", 2)]
 
 
-def test_bad_audio_gets_an_error_and_the_session_goes_on(stack):
+def bad_wavs(tmp_path) -> dict[str, bytes]:
+    """Each kind of bad audio a device could send, as a whole WAV file."""
+    src = tmp_path / "q.wav"
+    src.write_bytes(espeak("我想订饭"))
+
+    def sox(name: str, *effects: str, fmt: tuple[str, ...] = ()) -> bytes:
+        out = tmp_path / f"{name}.wav"
+        subprocess.run(["sox", str(src), *fmt, str(out), *effects], check=True, capture_output=True)
+        return out.read_bytes()
+
+    hour = bytearray(sox("hour"))  # a header that declares an hour of audio
+    hour[40:44] = (16000 * 2 * 3600).to_bytes(4, "little")
+    return {
+        "empty": b"RIFF",
+        "truncated header": src.read_bytes()[:30],
+        "8-bit": sox("u8", fmt=("-b", "8", "-e", "unsigned-integer")),
+        "6 channels": sox("six", "remix", "1", "1", "1", "1", "1", "1"),
+        "1 hour": bytes(hour),
+    }
+
+
+def test_bad_audio_gets_an_error_and_the_session_goes_on(stack, tmp_path):
+    bad = bad_wavs(tmp_path)
+
     async def run() -> list[dict]:
         seen: list[dict] = []
         async with websockets.connect(ws_url(stack) + "?resident=r-0023", max_size=None) as ws:
             seen.append(json.loads(await ws.recv()))
-            for bad in (b"RIFF\x00\x00", b"RIFF" + b"\x00" * 40, json.dumps({"type": "format", "rate": 12345})):
-                await ws.send(bad)
+            for data in [*bad.values(), b"\x89PNG\r\n\x1a\n" + bytes(100), json.dumps({"type": "format", "rate": 12345}),
+                         "not json"]:
+                await ws.send(data)
                 seen.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
             await ws.send(json.dumps({"type": "text", "text": "你好"}))
             while True:
@@ -113,10 +137,27 @@ def test_bad_audio_gets_an_error_and_the_session_goes_on(stack):
                     return seen
 
     seen = asyncio.run(run())
+    errors = seen[1:-1]
     assert seen[0]["type"] == "ready"
-    assert [e.get("code") for e in seen[1:4]] == ["bad_audio"] * 3
-    assert all(e["message"] for e in seen[1:4])
+    assert [e.get("code") for e in errors] == ["bad_audio"] * (len(bad) + 3), errors
+    assert all(0 < len(e["message"]) < 200 for e in errors)
     assert seen[-1]["text"], "still answering after bad audio"
+
+
+@pytest.mark.parametrize("kind", ["silence only", "clipping"])
+def test_silence_is_reprompted_and_clipping_still_heard(stack, tmp_path, kind):
+    src = tmp_path / "q.wav"
+    src.write_bytes(espeak("今天中午吃什么"))
+    out = tmp_path / "x.wav"
+    effects = ["vol", "0"] if kind == "silence only" else ["gain", "30"]
+    subprocess.run(["sox", str(src), str(out), *effects], check=True, capture_output=True)
+    exchange = asyncio.run(talk_websocket(ws_url(stack), out.read_bytes(), resident="r-0023"))
+    answers = [e for e in exchange.events if e["type"] == "answer"]
+    assert answers and exchange.audio, "an answer is spoken either way"
+    if kind == "silence only":
+        assert answers[0]["reprompt"] == "no_speech"
+    else:
+        assert exchange.transcript and answers[0]["reprompt"] is None
 
 
 def test_unknown_resident_is_refused(stack):

@@ -389,3 +389,12 @@ def test_format_validation():
         to_mono16(b"", PcmFormat(16000), 100)
     with pytest.raises(UnsupportedAudio):
         Resampler(PcmFormat(96000), 16000)
+
+
+def test_stream_chunks_that_are_plainly_files_are_refused():
+    from voice.audio import check_stream_chunk
+
+    with pytest.raises(UnsupportedAudio, match="PNG"):
+        check_stream_chunk(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    check_stream_chunk(bytes(3200))  # silence is PCM
+    check_stream_chunk(b"\x01")  # so is a lone byte of a split frame
