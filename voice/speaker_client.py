@@ -48,6 +48,12 @@ class Exchange:
         return self.first_audio_at - self.sent_end_at if self.first_audio_at else float("nan")
 
 
+def _utterance(wav: bytes, trailing_silence_s: float) -> tuple[bytes, PcmFormat]:
+    """The WAV's audio with silence after it, as a device that keeps listening would send."""
+    pcm, fmt = decode(wav)
+    return pcm + bytes(int(fmt.rate * trailing_silence_s) * fmt.channels * fmt.width), fmt
+
+
 def _chunks(pcm: bytes, fmt: PcmFormat, seconds: float = CHUNK_S):
     step = max(fmt.channels * fmt.width, int(fmt.rate * seconds) * fmt.channels * fmt.width)
     for i in range(0, len(pcm), step):
@@ -58,8 +64,7 @@ async def talk_websocket(url: str, wav: bytes, *, resident: str | None = None, d
                          out_rate: int = 16000, realtime: bool = False, trailing_silence_s: float = 0.0,
                          timeout_s: float = 60.0) -> Exchange:
     """Streams a WAV file as one utterance and collects the answer (text and audio)."""
-    pcm, fmt = decode(wav)
-    pcm += bytes(int(fmt.rate * trailing_silence_s) * fmt.channels * fmt.width)
+    pcm, fmt = _utterance(wav, trailing_silence_s)
     who = f"resident={resident}" if resident else f"device={device}"
     uri = f"{url}?{who}&rate={fmt.rate}&channels={fmt.channels}&out_rate={out_rate}"
     result = Exchange()
@@ -177,8 +182,7 @@ class _SatelliteHandler(AsyncEventHandler):
         return True
 
     async def send_utterance(self, wav: bytes, *, realtime: bool, trailing_silence_s: float) -> None:
-        pcm, fmt = decode(wav)
-        pcm += bytes(int(fmt.rate * trailing_silence_s) * fmt.channels * fmt.width)
+        pcm, fmt = _utterance(wav, trailing_silence_s)
         await self.write_event(RunPipeline(start_stage=PipelineStage.ASR, end_stage=PipelineStage.TTS).event())
         await self.write_event(AudioStart(rate=fmt.rate, width=fmt.width, channels=fmt.channels).event())
         for chunk in _chunks(pcm, fmt):
