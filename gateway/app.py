@@ -16,6 +16,8 @@ from gateway.chat import BadMessage, ChatService
 from gateway.rasa_client import RasaClient
 from gateway.settings import Settings
 from gateway.voice_ws import voice_socket
+from phone.line import PhoneLine
+from phone.settings import PhoneConfig
 from services.errors import YinlingError
 from services.facade import Services
 from voice.satellites import SatelliteController
@@ -41,9 +43,17 @@ async def _periodic(services: Services, settings: Settings) -> None:
                 services.escalate_overdue, datetime.now(timezone.utc), timedelta(seconds=settings.ack_timeout_s)
             )
             await asyncio.to_thread(services.replay_outbox)
+            await asyncio.to_thread(services.purge_call_audio)
         except Exception:  # keep the loop alive; the next round retries
             logger.exception("periodic safety jobs failed")
         await asyncio.sleep(settings.escalation_check_s)
+
+
+async def _start_phone(line: PhoneLine) -> None:
+    try:
+        await line.start()
+    except Exception:  # text and speakers keep working; /api/health shows the line is down
+        logger.exception("the phone line could not start")
 
 
 async def _start_voice(voice: VoiceService) -> None:
@@ -60,6 +70,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     chat = ChatService(services, rasa, settings.max_message_chars)
     voice = VoiceService(services, chat, VoiceConfig.from_env())
     satellites = SatelliteController(voice)
+    phone_config = PhoneConfig.from_env()
+    phone = PhoneLine(phone_config, voice, chat, services) if phone_config.enabled else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -68,7 +80,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             tasks.append(asyncio.create_task(_start_voice(voice)))
         if settings.satellites:
             tasks.append(asyncio.create_task(satellites.run()))
+        if phone is not None:
+            tasks.append(asyncio.create_task(_start_phone(phone)))
         yield
+        if phone is not None:
+            await phone.stop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -102,7 +118,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return {"status": "ok" if rasa_ok and actions_ok and db_ok else "degraded",
                 "rasa": rasa_ok, "actions": actions_ok, "database": db_ok,
                 "voice": {"ready": voice.ready, "language": voice.language, "note": voice.model_note or None,
-                          "satellites": {d: link.connected.is_set() for d, (link, _) in satellites.links.items()}}}
+                          "satellites": {d: link.connected.is_set() for d, (link, _) in satellites.links.items()}},
+                "phone": phone.status() if phone is not None else None}
 
     @app.websocket("/api/voice")
     async def voice_stream(ws: WebSocket) -> None:
@@ -113,6 +130,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def handoffs(status: str | None = None) -> list[dict[str, Any]]:
         """Conversations waiting for (or with) an operator, with transcript and summary."""
         return [asdict(h) for h in await asyncio.to_thread(services.list_handoffs, status)]
+
+    @app.get("/api/calls")
+    async def calls(resident: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Hotline call records, newest first (numbers masked), with transcript and outcome."""
+        return [asdict(c) for c in await asyncio.to_thread(services.calls, resident, limit)]
+
+    @app.get("/api/calls/{call_id}")
+    async def call(call_id: int) -> dict[str, Any]:
+        try:
+            return asdict(await asyncio.to_thread(services.get_call, call_id))
+        except YinlingError as e:
+            raise HTTPException(status_code=404, detail=str(e)) from e
 
     @app.get("/api/help-requests")
     async def help_requests() -> list[dict[str, Any]]:

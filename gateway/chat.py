@@ -71,7 +71,9 @@ class ChatService:
     async def _call(self, fn, *args, **kwargs):
         return await asyncio.to_thread(fn, *args, **kwargs)
 
-    async def handle(self, sender: str, text: str, channel: str = "text", message_id: str | None = None) -> ChatReply:
+    async def handle(self, sender: str, text: str, channel: str = "text", message_id: str | None = None, *,
+                     phone: str | None = None, location: str | None = None) -> ChatReply:
+        """`phone` and `location`: where the hotline knows them, stored with any help request."""
         text = clean(text)
         if not text:
             raise BadMessage("message is empty")
@@ -86,6 +88,7 @@ class ChatService:
                 view = await self._call(
                     self._services.raise_help, sender, text, channel,
                     idempotency_key=message_key("help", sender, message_id), conversation_id=sender,
+                    phone=phone, location=location,
                 )
                 help_id = view.id
             except Exception:  # database and outbox both failing: the action still tries
@@ -112,6 +115,10 @@ class ChatService:
         # an action that hands off has queued the handoff and says so in its answer
         handed_off = any((m.custom or {}).get("handoff") for m in messages)
         return ChatReply(message_id, messages, handed_off, help_id, match.kind if match else None)
+
+    async def transcript(self, sender: str) -> list[dict[str, Any]]:
+        """The conversation as Rasa keeps it (with each elder line's intent); empty when Rasa is down."""
+        return await self._rasa.transcript(sender)
 
     async def _open_handoff(self, sender: str):
         try:

@@ -36,11 +36,15 @@ class RasaClient:
             events = response.json().get("events", [])
         except (httpx.HTTPError, ValueError):
             return []
-        return [
-            {"role": "elder" if e["event"] == "user" else "bot", "text": e.get("text"), "ts": e.get("timestamp")}
-            for e in events
-            if e.get("event") in ("user", "bot") and e.get("text")
-        ]
+        lines = []
+        for e in events:
+            if e.get("event") not in ("user", "bot") or not e.get("text"):
+                continue
+            line = {"role": "elder" if e["event"] == "user" else "bot", "text": e.get("text"), "ts": e.get("timestamp")}
+            if e["event"] == "user":
+                line["intent"] = ((e.get("parse_data") or {}).get("intent") or {}).get("name")
+            lines.append(line)
+        return lines
 
     async def healthy(self) -> bool:
         try:

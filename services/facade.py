@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from services import activities as activities_uc
+from services import calls as calls_uc
 from services import audit as audit_uc
 from services import config
 from services import devices as devices_uc
@@ -43,6 +44,8 @@ from services.outbox import Outbox
 from services.types import (
     ActivityView,
     ApplicationView,
+    CallerView,
+    CallRecordView,
     CallRequestView,
     DeviceView,
     EligibilityView,
@@ -216,6 +219,9 @@ class Services:
             return HelpRequestView(id=None, resident_id=resident_id, status="open", created_at=now,
                                    escalation_level=0, notified=(), spooled=True)
 
+    def get_help(self, request_id: int) -> HelpRequestView:
+        return self._run(help_uc.get_help, request_id)
+
     def acknowledge_help(self, request_id: int, actor: str) -> HelpRequestView:
         return self._run(help_uc.acknowledge_help, request_id, actor, now=self.now())
 
@@ -305,6 +311,32 @@ class Services:
 
     def device_seen(self, device_id: str) -> None:
         self._run(devices_uc.device_seen, device_id, now=self.now())
+
+    # --- hotline calls --------------------------------------------------------------------------
+    def identify_caller(self, number: str) -> CallerView:
+        return self._run(calls_uc.identify_caller, number)
+
+    def start_call(self, sip_call_id: str, caller: CallerView) -> CallRecordView:
+        return self._run(calls_uc.start_call, sip_call_id, caller, now=self.now())
+
+    def update_call(self, call_id: int, **changes: Any) -> CallRecordView:
+        return self._run(calls_uc.update_call, call_id, **changes)
+
+    def finish_call(self, call_id: int, outcome: str, *, intents: list[str], digits: str,
+                    transcript: list[dict[str, Any]], audio_path: Optional[str] = None,
+                    audio_retention: timedelta = timedelta(days=30)) -> CallRecordView:
+        return self._run(calls_uc.finish_call, call_id, outcome, intents=intents, digits=digits,
+                         transcript=transcript, audio_path=audio_path, audio_retention=audio_retention,
+                         now=self.now())
+
+    def calls(self, resident_id: Optional[str] = None, limit: int = 50, unmasked: bool = False) -> list[CallRecordView]:
+        return self._run(calls_uc.list_calls, resident_id, limit, unmasked)
+
+    def get_call(self, call_id: int, unmasked: bool = False) -> CallRecordView:
+        return self._run(calls_uc.get_call, call_id, unmasked)
+
+    def purge_call_audio(self) -> int:
+        return self._run(calls_uc.purge_expired_audio, now=self.now())
 
     # --- notifications and audit ----------------------------------------------------------------
     def pending_notifications(self, recipient_kind: Optional[str] = None) -> list[NotificationView]:

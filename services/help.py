@@ -102,6 +102,10 @@ def _load(session: Session, request_id: int) -> HelpRequest:
     return request
 
 
+def get_help(session: Session, request_id: int) -> HelpRequestView:
+    return help_view(session, _load(session, request_id))
+
+
 def acknowledge_help(session: Session, request_id: int, actor: str, *, now: Optional[datetime] = None) -> HelpRequestView:
     request = _load(session, request_id)
     now = now or utcnow()

@@ -463,6 +463,39 @@ class Handoff(Base):
     )
 
 
+class CallRecord(Base):
+    """One hotline call: who rang, what they wanted, how it ended. The caller's audio is kept
+    only where configured, and only until `audio_expires_at`."""
+
+    __tablename__ = "call_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sip_call_id: Mapped[str] = mapped_column(String(120))
+    caller_number: Mapped[Optional[str]] = mapped_column(String(40))  # shown masked except to operators
+    caller_kind: Mapped[str] = mapped_column(String(10))
+    resident_id: Mapped[Optional[str]] = mapped_column(ForeignKey("residents.id"), index=True)
+    family_member_id: Mapped[Optional[str]] = mapped_column(ForeignKey("family_members.id"))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[Optional[datetime]] = mapped_column()
+    outcome: Mapped[Optional[str]] = mapped_column(String(20))
+    intents: Mapped[list[Any]] = mapped_column(default=list)
+    digits: Mapped[str] = mapped_column(String(40), default="")
+    transcript: Mapped[list[Any]] = mapped_column(default=list)  # [{role, text, ts}]
+    help_request_id: Mapped[Optional[int]] = mapped_column(ForeignKey("help_requests.id"))
+    handoff_id: Mapped[Optional[int]] = mapped_column(ForeignKey("handoffs.id"))
+    transfer_target: Mapped[Optional[str]] = mapped_column(String(200))
+    audio_path: Mapped[Optional[str]] = mapped_column(String(300))
+    audio_expires_at: Mapped[Optional[datetime]] = mapped_column()
+
+    __table_args__ = (
+        CheckConstraint("caller_kind IN ('resident', 'family', 'unknown')", name="caller_kind"),
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('completed', 'caller_hung_up', 'transferred', 'transfer_failed', "
+            "'emergency', 'timed_out', 'rejected', 'failed')", name="outcome"),
+        UniqueConstraint("sip_call_id", name="uq_call_records_sip_call_id"),
+    )
+
+
 class AuditEntry(Base):
     """Who did what. Details are scrubbed: no ID numbers, phones masked (services.privacy)."""
 

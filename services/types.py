@@ -247,3 +247,38 @@ class DeviceView:
     name: str
     enabled: bool
     last_seen_at: Optional[datetime]
+
+
+@dataclass(frozen=True)
+class CallerView:
+    """Who is ringing, as far as the caller's number tells: a resident, a family member (with the
+    residents who consented to them acting), or nobody we know."""
+
+    kind: str  # resident / family / unknown
+    number: str
+    resident_id: Optional[str] = None
+    family_member_id: Optional[str] = None
+    name: Optional[str] = None
+    relation: Optional[str] = None  # for a family member: 儿子, 女儿 …
+    residents: tuple[tuple[str, str], ...] = ()  # (resident id, name) a family member may act for
+    address: Optional[str] = None  # the resident's, for a help call
+
+
+@dataclass(frozen=True)
+class CallRecordView:
+    id: int
+    sip_call_id: str
+    caller_number: Optional[str]  # masked unless asked for by an operator view
+    caller_kind: str
+    resident_id: Optional[str]
+    family_member_id: Optional[str]
+    started_at: datetime
+    ended_at: Optional[datetime]
+    outcome: Optional[str]
+    intents: tuple[str, ...]
+    digits: str
+    transcript: tuple[dict[str, Any], ...]
+    help_request_id: Optional[int]
+    handoff_id: Optional[int]
+    transfer_target: Optional[str]
+    audio_path: Optional[str]

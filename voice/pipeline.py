@@ -82,6 +82,7 @@ class Answered:
     handed_off: bool = False
     emergency: str | None = None
     reprompt: str | None = None  # no_speech / unclear / failure when this is our own prompt
+    help_request_id: int | str | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,11 @@ class VoiceSession:
             await self._barge_in()
         self._emit(Transcribed(text, "", grammar=False))
         self._queue_turn(text)
+
+    async def speak(self, text: str) -> None:
+        """A prompt of the transport's own (a phone greeting): spoken like an answer, so the elder
+        can talk over it and silence is not counted against them while it plays."""
+        await self._start_speaking(text)
 
     def playback_done(self) -> None:
         """The device says it finished playing the answer."""
@@ -292,7 +298,8 @@ class VoiceSession:
             buttons = tuple(m.buttons) or buttons
         answer = "".join(texts)
         self._expectation = expectation_from_buttons(buttons, self.language)
-        self._emit(Answered(answer, buttons, bool(reply.handed_off), reply.emergency))
+        self._emit(Answered(answer, buttons, bool(reply.handed_off), reply.emergency, None,
+                              getattr(reply, "help_request_id", None)))
         if answer:
             await self._start_speaking(answer)
 

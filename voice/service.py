@@ -101,19 +101,27 @@ class VoiceService:
 
     async def open_session(self, *, resident_id: str | None = None, device_id: str | None = None,
                            channel: str = "speaker", out_rate: int = 16000,
-                           conversation_id: str | None = None) -> VoiceSession:
-        """Raises UnknownResident / UnknownDevice (services.errors) for ids the database does not know."""
+                           conversation_id: str | None = None, guest_id: str | None = None,
+                           assistant: Assistant | None = None) -> VoiceSession:
+        """Raises UnknownResident / UnknownDevice (services.errors) for ids the database does not know.
+
+        `guest_id`: a caller nobody registered (the hotline serves them for information) talks under
+        this id with the default voice. `assistant`: the phone line's, which knows the caller's number."""
         await self.start()
         if device_id is not None:
             device = await asyncio.to_thread(self.services.get_device, device_id)
             resident_id = device.resident_id
             await asyncio.to_thread(self.services.device_seen, device_id)
-        resident = await asyncio.to_thread(self.services.get_resident, resident_id or "")
-        voice = VoiceSettings(rate_wpm=resident.tts_rate or ELDER_RATE_WPM,
-                              volume=resident.tts_volume if resident.tts_volume is not None else 1.0)
+        if guest_id is not None:
+            speaker_id, voice = guest_id, VoiceSettings(rate_wpm=ELDER_RATE_WPM, volume=1.0)
+        else:
+            resident = await asyncio.to_thread(self.services.get_resident, resident_id or "")
+            speaker_id = resident.id
+            voice = VoiceSettings(rate_wpm=resident.tts_rate or ELDER_RATE_WPM,
+                                  volume=resident.tts_volume if resident.tts_volume is not None else 1.0)
         settings = SessionSettings(endpoint=self.config.endpoint, out_rate=out_rate, barge_in=self.config.barge_in)
-        return VoiceSession(resident_id=resident.id, recognizer=self.recognizer, synthesizer=self.synthesizer,
-                            assistant=self.assistant, settings=settings, voice=voice, channel=channel,
+        return VoiceSession(resident_id=speaker_id, recognizer=self.recognizer, synthesizer=self.synthesizer,
+                            assistant=assistant or self.assistant, settings=settings, voice=voice, channel=channel,
                             language=self.language, conversation_id=conversation_id)
 
     async def close(self) -> None:
