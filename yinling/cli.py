@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import time
@@ -42,6 +43,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"  Voice WebSocket:        {config.gateway_url.replace('http://', 'ws://')}/api/voice?resident=r-0001\n"
         f"  Home speakers:          .venv/bin/python -m yinling devices add spk-0001 --uri tcp://HOST:10700 "
         f"--resident r-0001\n"
+        f"  Phone hotline (SIP):    sip:hotline@{os.environ.get('YINLING_SIP_HOST', '127.0.0.1')}:"
+        f"{os.environ.get('YINLING_SIP_PORT', '5060')}   (G.711; keys 1 meals, 2 subsidies, 0 operator, 9 help, * repeat)\n"
+        f"  Call it from here:      .venv/bin/python -m yinling call --wav question.wav --out heard.wav --key 1\n"
         f"  API docs:               {config.gateway_url}/docs\n"
         f"  Rasa REST channel:      {config.rasa_url}/webhooks/rest/webhook\n"
         f"  Logs:                   {config.log_dir}\n"
@@ -126,6 +130,23 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_call(args: argparse.Namespace) -> int:
+    """A softphone call to the hotline: hear the greeting, say the WAV, press the key, write what was heard."""
+    from phone.caller import main as caller_main
+
+    steps = ["greeting"]
+    if args.wav:
+        steps += [f"say:{args.wav}", "answer"]
+    if args.key:
+        steps += [f"dtmf:{args.key}", "answer"]
+    argv = [args.to, "--from", args.number, "--port", str(args.port)]
+    for step in steps:
+        argv += ["--step", step]
+    if args.out:
+        argv += ["--out", args.out]
+    return caller_main(argv)
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from voice.models import cli_main
 
@@ -162,6 +183,15 @@ def main(argv: list[str] | None = None) -> int:
     models.add_argument("--url", default=None, help="fetch: download from this address (a mirror)")
     models.add_argument("--dir", default=None, help="models directory (default: YINLING_MODELS_DIR or var/models)")
     models.set_defaults(func=cmd_models)
+
+    call = sub.add_parser("call", help="call the phone hotline from this machine (a SIP softphone)")
+    call.add_argument("--to", default=f"sip:hotline@127.0.0.1:{os.environ.get('YINLING_SIP_PORT', '5060')}")
+    call.add_argument("--from", dest="number", default="13835410001", help="caller ID (default: r-0001's number)")
+    call.add_argument("--wav", help="say this recording after the greeting")
+    call.add_argument("--key", help="then press these keys (1 meals, 2 subsidies, 0 operator, 9 help, * repeat)")
+    call.add_argument("--out", help="write everything heard to this WAV (8 kHz)")
+    call.add_argument("--port", type=int, default=5062, help="the softphone's own SIP port")
+    call.set_defaults(func=cmd_call)
 
     voice_cmds.add_commands(sub)
 
