@@ -179,3 +179,44 @@ def test_an_unknown_caller_is_served_and_offered_an_operator(line, services):
     record = latest_call(services, "02112345678")
     assert record.caller_kind == "unknown" and record.resident_id is None
     assert "按0" in said(record, "bot")[0]
+
+
+def test_talking_over_an_answer_stops_it(line, services, tmp_path):
+    wav = tmp_path / "over.wav"
+    wav.write_bytes(subprocess.run(["espeak-ng", "-v", "cmn", "--stdout", "不对不对，我想问问补贴"], check=True,
+                                   capture_output=True).stdout)
+    # key 2 starts a long answer; two seconds in, the caller talks over it
+    report = place_call(line, "13835440021", ["greeting", "dtmf:2", "wait:2", f"say:{wav}", "answer"])
+    spoke_at = next(float(e.rsplit(" at ", 1)[1].rstrip("s")) for e in report["events"]
+                    if e.startswith("step wait:2 done"))
+    playing = [a for a in report["answers"] if a["start_s"] < spoke_at <= a["end_s"] + 0.3]
+    assert playing, report["answers"]
+    assert playing[0]["end_s"] < spoke_at + 1.5, "the answer stopped soon after the caller started talking"
+    wait_idle(line)
+    record = latest_call(services, "13835440021")
+    assert len(said(record, "elder")) >= 2, "what was said over the answer was heard and answered"
+
+
+def test_a_spoken_help_call_is_stored_with_the_callers_number_and_address(stack, services):
+    """The Korean test model cannot hear Mandarin, so this drives the call's assistant with the words
+    a Mandarin model would give: real Rasa, real database, the phone's caller context."""
+    import asyncio
+
+    from gateway.chat import ChatService
+    from gateway.rasa_client import RasaClient
+    from phone.assistant import CallerAssistant
+
+    async def turn():
+        rasa = RasaClient(stack.config.rasa_url, 30)
+        try:
+            caller = services.identify_caller("13835410003")
+            assistant = CallerAssistant(ChatService(services, rasa, 500), caller, "spoken-help")
+            return await assistant.handle("ignored", "救命啊，我摔倒了起不来", "phone", "spoken-help-1")
+        finally:
+            await rasa.aclose()
+
+    reply = asyncio.run(turn())
+    assert reply.emergency and reply.help_request_id
+    with Session(services.engine) as db:
+        request = db.get(HelpRequest, reply.help_request_id)
+        assert request.phone == "13835410003" and request.channel == "phone" and "西街11号" in request.location
