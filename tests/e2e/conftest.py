@@ -56,7 +56,9 @@ def stack(services, database_url, tmp_path_factory):
                    # the hotline on its own ports; the operator's line is a SIP peer tests start when they need it
                    "YINLING_SIP_PORT": str(base + 8), "YINLING_RTP_PORT": str(40000 + (os.getpid() % 500) * 40),
                    "YINLING_OPERATOR_URI": f"sip:operator@127.0.0.1:{base + 9}",
-                   "YINLING_TRANSFER_TIMEOUT_S": "15", "YINLING_REASSURE_EVERY_S": "5"},
+                   "YINLING_TRANSFER_TIMEOUT_S": "15", "YINLING_REASSURE_EVERY_S": "5",
+                   # callers' audio kept with their records (off by default in production)
+                   "YINLING_CALL_AUDIO": "1", "YINLING_CALL_AUDIO_DIR": str(tmp_path_factory.mktemp("calls"))},
     )
     s = Stack(config)
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+import wave
 
 import pytest
 from sqlalchemy import select
@@ -63,6 +64,11 @@ def test_a_resident_is_greeted_by_name_and_a_spoken_question_answered(line, serv
     assert record.intents, "the intents Rasa found are kept"
     # the greeting alone is several seconds of 8 kHz audio
     assert report["answers"][0]["end_s"] - report["answers"][0]["start_s"] > 2
+    # the caller's audio is kept where configured (this stack does), as long as the call
+    with wave.open(record.audio_path) as w:
+        seconds = w.getnframes() / w.getframerate()
+        assert w.getframerate() == 8000 and w.getnchannels() == 1
+    assert abs(seconds - report["answers"][-1]["end_s"]) < 5
 
 
 def test_key_1_books_by_the_same_dialogue_and_star_repeats(line, services):
