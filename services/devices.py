@@ -13,14 +13,24 @@ from services.audit import audit
 from services.errors import InvalidRequest, UnknownDevice
 from services.models import SpeakerDevice
 from services.residents import load_resident
-from services.types import DeviceView
+from services.types import DeviceEndpoint, DeviceView
 
 KINDS = ("wyoming", "websocket")
+# Bounds of a device's end-of-speech settings (seconds). Below them an elder's pause between words cuts the
+# sentence, or a breath counts as nothing said; above them a turn hangs on a room that has gone quiet.
+ENDPOINT_BOUNDS = {
+    "trailing_silence_s": (0.3, 5.0),
+    "max_utterance_s": (3.0, 60.0),
+    "no_speech_timeout_s": (2.0, 60.0),
+}
 
 
 def _view(device: SpeakerDevice) -> DeviceView:
     return DeviceView(id=device.id, kind=device.kind, uri=device.uri, resident_id=device.resident_id,
-                      name=device.name, enabled=device.enabled, last_seen_at=device.last_seen_at)
+                      name=device.name, enabled=device.enabled, last_seen_at=device.last_seen_at,
+                      endpoint=DeviceEndpoint(trailing_silence_s=device.trailing_silence_s,
+                                              max_utterance_s=device.max_utterance_s,
+                                              no_speech_timeout_s=device.no_speech_timeout_s))
 
 
 def check_uri(kind: str, uri: Optional[str]) -> Optional[str]:
@@ -73,6 +83,41 @@ def set_enabled(session: Session, device_id: str, enabled: bool, actor: str, *, 
         raise UnknownDevice(device_id)
     device.enabled = enabled
     audit(session, actor, "device_enabled" if enabled else "device_disabled", device_id, {}, now=now)
+    return _view(device)
+
+
+def check_endpoint(endpoint: DeviceEndpoint) -> DeviceEndpoint:
+    """The settings as floats, or InvalidRequest('<name>_out_of_range' / 'trailing_silence_not_below_cap')."""
+    values: dict[str, Optional[float]] = {}
+    for name, (low, high) in ENDPOINT_BOUNDS.items():
+        value = getattr(endpoint, name)
+        if value is not None:
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (number and low <= value <= high):  # also refuses NaN
+                raise InvalidRequest(f"{name.removesuffix('_s')}_out_of_range",
+                                     f"{name} must be {low:g} to {high:g} s, got {value!r}")
+            value = float(value)
+        values[name] = value
+    trailing, cap = values["trailing_silence_s"], values["max_utterance_s"]
+    if trailing is not None and cap is not None and trailing >= cap:  # the cap would end every utterance first
+        raise InvalidRequest("trailing_silence_not_below_cap",
+                             f"trailing silence {trailing:g} s must be shorter than the {cap:g} s cap")
+    return DeviceEndpoint(**values)
+
+
+def set_endpoint(session: Session, device_id: str, endpoint: DeviceEndpoint, actor: str, *,
+                 now: datetime) -> DeviceView:
+    """Replaces all three settings; a None goes back to the gateway's default. Sessions opened from now on
+    use them (a Wyoming satellite's on its next connection)."""
+    endpoint = check_endpoint(endpoint)
+    device = session.get(SpeakerDevice, device_id)
+    if device is None:
+        raise UnknownDevice(device_id)
+    device.trailing_silence_s = endpoint.trailing_silence_s
+    device.max_utterance_s = endpoint.max_utterance_s
+    device.no_speech_timeout_s = endpoint.no_speech_timeout_s
+    audit(session, actor, "device_endpoint_set", device_id,
+          {name: getattr(endpoint, name) for name in ENDPOINT_BOUNDS}, now=now)
     return _view(device)
 
 

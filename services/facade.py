@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from services import activities as activities_uc
-from services import calls as calls_uc
 from services import audit as audit_uc
+from services import calls as calls_uc
 from services import config
 from services import devices as devices_uc
 from services import facilities as facilities_uc
@@ -47,6 +47,7 @@ from services.types import (
     CallerView,
     CallRecordView,
     CallRequestView,
+    DeviceEndpoint,
     DeviceView,
     EligibilityView,
     FacilityHit,
@@ -308,6 +309,9 @@ class Services:
 
     def set_device_enabled(self, device_id: str, enabled: bool, actor: str = "system") -> DeviceView:
         return self._run(devices_uc.set_enabled, device_id, enabled, actor, now=self.now())
+
+    def set_device_endpoint(self, device_id: str, endpoint: DeviceEndpoint, actor: str = "system") -> DeviceView:
+        return self._run(devices_uc.set_endpoint, device_id, endpoint, actor, now=self.now())
 
     def device_seen(self, device_id: str) -> None:
         self._run(devices_uc.device_seen, device_id, now=self.now())

@@ -282,6 +282,11 @@ class SpeakerDevice(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     last_seen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # End of speech for this device, in seconds; NULL: the gateway's configured default (services.devices
+    # checks the bounds). Read when a voice session opens.
+    trailing_silence_s: Mapped[Optional[float]] = mapped_column(Float)
+    max_utterance_s: Mapped[Optional[float]] = mapped_column(Float)
+    no_speech_timeout_s: Mapped[Optional[float]] = mapped_column(Float)
 
     __table_args__ = (CheckConstraint("kind IN ('wyoming', 'websocket')", name="kind"),)
 

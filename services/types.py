@@ -239,6 +239,16 @@ class OperatorView:
 
 
 @dataclass(frozen=True)
+class DeviceEndpoint:
+    """A device's own end-of-speech settings, in seconds; None: the gateway's configured default.
+    A speaker in a noisy kitchen, or an elder who pauses long, needs other values than the rest."""
+
+    trailing_silence_s: Optional[float] = None  # silence after speech that ends the utterance
+    max_utterance_s: Optional[float] = None  # cap from the start of speech
+    no_speech_timeout_s: Optional[float] = None  # nothing said this long: re-prompt
+
+
+@dataclass(frozen=True)
 class DeviceView:
     id: str
     kind: str  # wyoming / websocket
@@ -247,6 +257,7 @@ class DeviceView:
     name: str
     enabled: bool
     last_seen_at: Optional[datetime]
+    endpoint: DeviceEndpoint = DeviceEndpoint()
 
 
 @dataclass(frozen=True)

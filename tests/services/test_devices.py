@@ -3,6 +3,7 @@
 import pytest
 
 from services.errors import InvalidRequest, UnknownDevice, UnknownResident
+from services.types import DeviceEndpoint
 
 
 def test_register_list_and_rebind(services):
@@ -39,3 +40,50 @@ def test_unknown_resident_and_device(services):
         services.register_device("spk-t4", "websocket", None, "r-9999", "x")
     with pytest.raises(UnknownDevice):
         services.get_device("spk-none")
+
+
+def test_end_of_speech_settings_are_per_device_and_none_means_default(services):
+    services.register_device("spk-e1", "websocket", None, "r-0001", "慢慢说")
+    assert services.get_device("spk-e1").endpoint == DeviceEndpoint()  # nothing set: the gateway's values
+    set_ = services.set_device_endpoint("spk-e1", DeviceEndpoint(trailing_silence_s=2, no_speech_timeout_s=20.5))
+    assert set_.endpoint == DeviceEndpoint(trailing_silence_s=2.0, max_utterance_s=None, no_speech_timeout_s=20.5)
+    assert services.get_device("spk-e1").endpoint == set_.endpoint  # stored, not just echoed
+    assert isinstance(services.get_device("spk-e1").endpoint.trailing_silence_s, float)
+    # registering again (a re-run set-up) rebinds but keeps the device's own settings
+    services.register_device("spk-e1", "websocket", None, "r-0002", "慢慢说")
+    assert services.get_device("spk-e1").endpoint == set_.endpoint
+    # the whole triple is replaced: None goes back to the default
+    services.set_device_endpoint("spk-e1", DeviceEndpoint(max_utterance_s=30))
+    assert services.get_device("spk-e1").endpoint == DeviceEndpoint(max_utterance_s=30.0)
+    assert [d.endpoint for d in services.devices() if d.id == "spk-e1"] == [DeviceEndpoint(max_utterance_s=30.0)]
+
+
+@pytest.mark.parametrize("endpoint, reason", [
+    (DeviceEndpoint(trailing_silence_s=0.29), "trailing_silence_out_of_range"),
+    (DeviceEndpoint(trailing_silence_s=5.01), "trailing_silence_out_of_range"),
+    (DeviceEndpoint(trailing_silence_s=float("nan")), "trailing_silence_out_of_range"),
+    (DeviceEndpoint(max_utterance_s=2.9), "max_utterance_out_of_range"),
+    (DeviceEndpoint(max_utterance_s=float("inf")), "max_utterance_out_of_range"),
+    (DeviceEndpoint(no_speech_timeout_s=1.5), "no_speech_timeout_out_of_range"),
+    (DeviceEndpoint(no_speech_timeout_s=61), "no_speech_timeout_out_of_range"),
+    (DeviceEndpoint(no_speech_timeout_s=True), "no_speech_timeout_out_of_range"),
+    (DeviceEndpoint(no_speech_timeout_s="8"), "no_speech_timeout_out_of_range"),
+    (DeviceEndpoint(trailing_silence_s=4, max_utterance_s=3.5), "trailing_silence_not_below_cap"),
+])
+def test_end_of_speech_settings_out_of_bounds_are_refused_and_nothing_changes(services, endpoint, reason):
+    services.register_device("spk-e2", "websocket", None, "r-0001", "x")
+    services.set_device_endpoint("spk-e2", DeviceEndpoint(trailing_silence_s=1.0))
+    with pytest.raises(InvalidRequest) as err:
+        services.set_device_endpoint("spk-e2", endpoint)
+    assert err.value.reason == reason
+    assert services.get_device("spk-e2").endpoint == DeviceEndpoint(trailing_silence_s=1.0)
+
+
+def test_end_of_speech_bounds_themselves_are_accepted(services):
+    services.register_device("spk-e3", "websocket", None, "r-0001", "x")
+    low = DeviceEndpoint(trailing_silence_s=0.3, max_utterance_s=3, no_speech_timeout_s=2)
+    high = DeviceEndpoint(trailing_silence_s=5, max_utterance_s=60, no_speech_timeout_s=60)
+    assert services.set_device_endpoint("spk-e3", low).endpoint == low
+    assert services.set_device_endpoint("spk-e3", high).endpoint == high
+    with pytest.raises(UnknownDevice):
+        services.set_device_endpoint("spk-none", low)
