@@ -54,6 +54,8 @@ class CallReport:
     transfer_connected: bool = False
     answers: list[dict[str, float]] = field(default_factory=list)  # speech heard: start/end seconds into the call
     eos_to_answer_ms: list[float] = field(default_factory=list)  # end of our speech -> first answer audio
+    # each say/dtmf step: {"step": "say"|"dtmf", "eos_s": seconds into the call, "answer_ms": or None if unanswered}
+    turns: list[dict] = field(default_factory=list)
     stats: dict[str, float] | None = None
     heard_s: float = 0.0
     events: list[str] = field(default_factory=list)
@@ -76,6 +78,7 @@ class Caller:
         self._loud = False
         self._last_loud = 0.0
         self._eos: float | None = None
+        self._answers_at_eos: int | None = None  # answers heard when our last speech or key press ended
 
     # --- events and audio ----------------------------------------------------------------------
     def _poll(self, timeout_s: float) -> None:
@@ -127,7 +130,10 @@ class Caller:
             if not self._loud:
                 self.report.answers.append({"start_s": round(at - self.t0, 3), "end_s": round(at - self.t0, 3)})
                 if self._eos is not None:
-                    self.report.eos_to_answer_ms.append(round((at - self._eos) * 1000, 1))
+                    waited = round((at - self._eos) * 1000, 1)
+                    self.report.eos_to_answer_ms.append(waited)
+                    if self.report.turns:
+                        self.report.turns[-1]["answer_ms"] = waited
                     self._eos = None
             self._loud, self._last_loud = True, at
             self.report.answers[-1]["end_s"] = round(at - self.t0, 3)
@@ -148,7 +154,10 @@ class Caller:
 
     def wait_answer(self, timeout_s: float = 30.0) -> None:
         """Until the bot has said something and then been quiet for QUIET_S."""
-        heard_before = len(self.report.answers)
+        # after a say/dtmf step, an answer that began before this step was reached counts (a key's answer
+        # can start within the 0.3 s dtmf() listens for)
+        heard_before = self._answers_at_eos if self._answers_at_eos is not None else len(self.report.answers)
+        self._answers_at_eos = None
         deadline = time.monotonic() + timeout_s
         while self.live and time.monotonic() < deadline:
             self._poll(0.05)
@@ -162,13 +171,19 @@ class Caller:
         while self.live and not self.audio.drained.is_set():
             self._poll(0.02)
         self._eos = self.audio.drained_at or time.monotonic()
+        self._turn("say")
         self._loud = False  # what we hear from now on is the answer to this
 
     def dtmf(self, digits: str) -> None:
         self.engine.send_dtmf(self.call_id, digits)
         self._eos = time.monotonic()
+        self._turn("dtmf")
         self._loud = False
         self._poll(0.3)
+
+    def _turn(self, step: str) -> None:
+        self._answers_at_eos = len(self.report.answers)
+        self.report.turns.append({"step": step, "eos_s": round(self._eos - self.t0, 3), "answer_ms": None})
 
     def hangup(self) -> None:
         if self.call_id is not None and self.live:
