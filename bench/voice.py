@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from services.facade import Services  # noqa: E402
 from voice.asr import POOL_SIZE, VoskRecognizer  # noqa: E402
 from voice.audio import parse_wav, to_mono16  # noqa: E402
 from voice.models import resolve_model_path  # noqa: E402
+from voice.pipeline import NO_SPEECH_PROMPT  # noqa: E402
 from voice.speaker_client import talk_websocket  # noqa: E402
 from voice.tts import Pyttsx3Synthesizer, VoiceSettings, split_sentences  # noqa: E402
 from yinling.stack import Stack, StackConfig  # noqa: E402
@@ -70,10 +72,21 @@ def recogniser_rtf(model: Path, clips: list[bytes], concurrency: int) -> tuple[f
 
     # Warm-up, untimed: Vosk expands its decoding graph lazily inside each recogniser, so the first
     # utterances a recogniser decodes cost 3-4 times more. The service keeps recognisers for reuse.
+    # Caveat: the timed clips are the ones the warm-up decoded, and a recogniser decodes speech it has heard
+    # before at about 0.08; new speech costs 0.3-0.4 CPU per audio second per stream at x4 (README).
     rounds()
     rtfs.clear()
     rounds()
     return statistics.median(rtfs), max(rtfs)
+
+
+def pool_memory(model: Path) -> tuple[int, float]:
+    """Memory each recogniser of the pool holds once warmed as the voice service warms it (on the spoken
+    re-prompt): (pool size, MB per recogniser). It grows as recognisers expand more of the graph in use."""
+    recognizer = VoskRecognizer(model)
+    before = rss_mb(os.getpid())
+    pooled = recognizer.warm(to_mono16(*parse_wav(espeak(NO_SPEECH_PROMPT)), 16000))
+    return pooled, (rss_mb(os.getpid()) - before) / max(1, pooled)
 
 
 async def tts_times() -> list[float]:
@@ -134,6 +147,10 @@ def main() -> None:
     for n in args.concurrency:
         median, worst = recogniser_rtf(model, clips, n)
         print(f"  real-time factor x{n} streams at once: median {median:.2f}, worst {worst:.2f}   (target ≤ 0.5)")
+
+    pooled, per_recognizer = pool_memory(model)
+    print(f"  recogniser pool: {pooled} kept warm, {per_recognizer:.0f} MB each after the start-up warm-up "
+          f"(YINLING_ASR_POOL; each grows as it decodes more)")
 
     times = asyncio.run(tts_times())
     print(f"Speech synthesis per sentence (pyttsx3 → espeak-ng, 16 kHz): p50 {statistics.median(times):.0f} ms, "

@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from services.facade import Services
-from voice.asr import Recognizer, VoskRecognizer
+from services.types import DeviceEndpoint
+from voice.asr import POOL_SIZE, Recognizer, VoskRecognizer
 from voice.errors import ModelNotFound
 from voice.models import TEST_MODEL, model_language, resolve_model_path
 from voice.pipeline import (
+    ASR_RATE,
     FAILURE_PROMPT,
     NO_SPEECH_PROMPT,
     UNCLEAR_PROMPT,
@@ -37,8 +39,15 @@ class VoiceConfig:
     model: str | None = None  # a model name or directory; None: the production default
     allow_test_model: bool = True  # when the Mandarin model is missing, run on the test model (and say so)
     tts_workers: int = 2
-    endpoint: EndpointSettings = field(default_factory=EndpointSettings)
+    endpoint: EndpointSettings = field(default_factory=EndpointSettings)  # a device's own settings go over these
     barge_in: bool = True
+    # Open recognisers kept warm for reuse: as many as speakers talk at once, or the extra streams get cold
+    # recognisers that cost 3-4 times the CPU (voice.asr). Each warm one holds its own part of the graph.
+    asr_pool: int = POOL_SIZE
+
+    def __post_init__(self) -> None:
+        if self.asr_pool < 0:
+            raise ValueError(f"asr_pool must be >= 0, got {self.asr_pool}")
 
     @classmethod
     def from_env(cls) -> "VoiceConfig":
@@ -51,7 +60,14 @@ class VoiceConfig:
         return cls(model=env.get("YINLING_VOSK_MODEL") or None,
                    allow_test_model=env.get("YINLING_ALLOW_TEST_MODEL", "1") != "0",
                    tts_workers=int(env.get("YINLING_TTS_WORKERS", cls.tts_workers)),
-                   endpoint=endpoint, barge_in=env.get("YINLING_BARGE_IN", "1") != "0")
+                   endpoint=endpoint, barge_in=env.get("YINLING_BARGE_IN", "1") != "0",
+                   asr_pool=int(env.get("YINLING_ASR_POOL", cls.asr_pool)))
+
+
+def device_endpoint(defaults: EndpointSettings, device: DeviceEndpoint) -> EndpointSettings:
+    """The configured end-of-speech settings with the device's own values (those not None) over them."""
+    own = {name: value for name, value in vars(device).items() if value is not None}
+    return replace(defaults, **own)
 
 
 class VoiceService:
@@ -84,6 +100,10 @@ class VoiceService:
                 await synth.start()
                 self.synthesizer = synth
             await self.synthesizer.prewarm(FIXED_PROMPTS)
+            if isinstance(self.recognizer, VoskRecognizer):
+                # Speech to expand the recognisers' lazy graphs with: the re-prompt, just synthesized (cached).
+                speech = await self.synthesizer.synthesize(NO_SPEECH_PROMPT, out_rate=ASR_RATE)
+                await asyncio.to_thread(self.recognizer.warm, speech, ASR_RATE)
             self._started = True
 
     def _load_recognizer(self) -> Recognizer:
@@ -97,7 +117,7 @@ class VoiceService:
                                "Mandarin speech will not be understood until the Mandarin model is fetched.")
             logger.warning(self.model_note)
         self.language = model_language(path)
-        return VoskRecognizer(path)
+        return VoskRecognizer(path, pool_size=self.config.asr_pool)
 
     async def open_session(self, *, resident_id: str | None = None, device_id: str | None = None,
                            channel: str = "speaker", out_rate: int = 16000,
@@ -108,9 +128,11 @@ class VoiceService:
         `guest_id`: a caller nobody registered (the hotline serves them for information) talks under
         this id with the default voice. `assistant`: the phone line's, which knows the caller's number."""
         await self.start()
+        endpoint = self.config.endpoint
         if device_id is not None:
             device = await asyncio.to_thread(self.services.get_device, device_id)
             resident_id = device.resident_id
+            endpoint = device_endpoint(endpoint, device.endpoint)
             await asyncio.to_thread(self.services.device_seen, device_id)
         if guest_id is not None:
             speaker_id, voice = guest_id, VoiceSettings(rate_wpm=ELDER_RATE_WPM, volume=1.0)
@@ -119,7 +141,7 @@ class VoiceService:
             speaker_id = resident.id
             voice = VoiceSettings(rate_wpm=resident.tts_rate or ELDER_RATE_WPM,
                                   volume=resident.tts_volume if resident.tts_volume is not None else 1.0)
-        settings = SessionSettings(endpoint=self.config.endpoint, out_rate=out_rate, barge_in=self.config.barge_in)
+        settings = SessionSettings(endpoint=endpoint, out_rate=out_rate, barge_in=self.config.barge_in)
         return VoiceSession(resident_id=speaker_id, recognizer=self.recognizer, synthesizer=self.synthesizer,
                             assistant=assistant or self.assistant, settings=settings, voice=voice, channel=channel,
                             language=self.language, conversation_id=conversation_id)

@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -98,6 +99,10 @@ def cmd_devices(args: argparse.Namespace) -> int:
     from services.errors import YinlingError
     from services.facade import Services
 
+    given = {name: getattr(args, name) for name in _ENDPOINT_FLAGS.values() if getattr(args, name) is not None}
+    if given and args.action not in ("add", "endpoint"):
+        print(f"error: end-of-speech settings go with add or endpoint, not {args.action}", file=sys.stderr)
+        return 2
     services = Services(args.database_url)
     try:
         if args.action == "add":
@@ -106,15 +111,45 @@ def cmd_devices(args: argparse.Namespace) -> int:
             print(f"{d.id}: {d.kind} {d.uri or ''} → {d.resident_id}")
         elif args.action in ("enable", "disable"):
             services.set_device_enabled(args.id, args.action == "enable", actor="cli")
-        else:
+        if args.action == "endpoint" or given:
+            d = services.get_device(args.id or "")
+            if given:  # only the settings named change; "default" clears one
+                changes = {name: None if value == "default" else value for name, value in given.items()}
+                d = services.set_device_endpoint(d.id, replace(d.endpoint, **changes), actor="cli")
+            print(f"{d.id}: {_endpoint_text(d.endpoint)}")
+        elif args.action == "list":
             for d in services.devices(enabled_only=False):
-                print(f"{d.id}\t{d.kind}\t{d.uri or '-'}\t{d.resident_id}\t{'on' if d.enabled else 'off'}\t{d.name}")
+                print(f"{d.id}\t{d.kind}\t{d.uri or '-'}\t{d.resident_id}\t{'on' if d.enabled else 'off'}\t{d.name}"
+                      f"\t{_endpoint_text(d.endpoint)}")
     except YinlingError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     finally:
         services.close()
     return 0
+
+
+# `yinling devices endpoint` flags → DeviceEndpoint fields (seconds)
+_ENDPOINT_FLAGS = {"--trailing-silence": "trailing_silence_s", "--max-utterance": "max_utterance_s",
+                   "--no-speech-timeout": "no_speech_timeout_s"}
+
+
+def _seconds_or_default(text: str) -> float | str:
+    if text == "default":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seconds or 'default', got {text!r}") from None
+
+
+def _endpoint_text(endpoint) -> str:
+    """trailing-silence=0.8s max-utterance=default …: the device's own settings, in the flags' words."""
+    words = []
+    for flag, name in _ENDPOINT_FLAGS.items():
+        value = getattr(endpoint, name)
+        words.append(f"{flag[2:]}={'default' if value is None else f'{value:g}s'}")
+    return " ".join(words)
 
 
 def add_commands(sub) -> None:
@@ -132,10 +167,14 @@ def add_commands(sub) -> None:
     speaker.set_defaults(func=cmd_speaker)
 
     devices = sub.add_parser("devices", help="home speakers and the residents they belong to")
-    devices.add_argument("action", choices=["list", "add", "enable", "disable"])
+    devices.add_argument("action", choices=["list", "add", "enable", "disable", "endpoint"],
+                         help="endpoint: show or set a device's end of speech (the flags below: seconds, "
+                              "or 'default' for the gateway's YINLING_TRAILING_SILENCE_S etc.)")
     devices.add_argument("id", nargs="?", default=None, help="device id, e.g. spk-0001")
     devices.add_argument("--uri", default=None, help="a Wyoming satellite: tcp://host:10700")
     devices.add_argument("--resident", default="r-0001")
     devices.add_argument("--name", default=None)
+    for flag, name in _ENDPOINT_FLAGS.items():
+        devices.add_argument(flag, dest=name, type=_seconds_or_default, default=None, metavar="SECONDS")
     devices.add_argument("--database-url", default=None)
     devices.set_defaults(func=cmd_devices)
