@@ -64,6 +64,7 @@ class PhoneCall:
         self.assistant: CallerAssistant | None = None
         self.caller: CallerView | None = None
         self.record_id: int | None = None
+        self._opening: asyncio.Future | None = None  # the record being opened (see run and close)
         self.outcome: str | None = None
         self.digits = ""
         self.lines: list[dict[str, Any]] = []  # what was said on this call, both sides
@@ -78,7 +79,7 @@ class PhoneCall:
         self._tasks: list[asyncio.Task] = []
         self._recording: wave.Wave_write | None = None
         self._recording_path: Path | None = None
-        self._last_frames_in = 0
+        self._last_rx_packets = 0
         self._last_audio_at = time.monotonic()
 
     # --- from the line ----------------------------------------------------------------------
@@ -107,8 +108,13 @@ class PhoneCall:
             logger.exception("caller lookup failed; serving as unknown")
             self.caller = CallerView("unknown", self.incoming.caller)
         engine.answer(self.call_id, 200)  # at once: nobody waits on a ringing line
+        # The record opens in a future of its own: a caller who hangs up or CANCELs right now cancels
+        # run(), but the record is written all the same, and close() must still get its id to close it
+        # (found by tests/e2e/test_phone_sip_robustness.py: cancelled calls left records open for good).
+        self._opening = asyncio.ensure_future(
+            asyncio.to_thread(services.start_call, self.incoming.sip_call_id, self.caller))
         try:
-            record = await asyncio.to_thread(services.start_call, self.incoming.sip_call_id, self.caller)
+            record = await asyncio.shield(self._opening)
             self.record_id = record.id
         except YinlingError:
             logger.exception("could not open the call record")  # the caller is served anyway
@@ -357,8 +363,13 @@ class PhoneCall:
         while not self.ended.is_set():
             await asyncio.sleep(1.0)
             now = time.monotonic()
-            if self.audio is not None and self.audio.frames_in != self._last_frames_in:
-                self._last_frames_in, self._last_audio_at = self.audio.frames_in, now
+            # RTP packets the stream took from the caller (RTCP's count), not frames handed to us: the
+            # conference bridge hands a frame every 20 ms even when no packet came at all, so a dead
+            # line was never noticed (found by tests/e2e/test_phone_sip_robustness.py). Packets from
+            # a stranger's address are dropped before they are counted.
+            received = self.audio.rx_packets if self.audio is not None else 0
+            if received != self._last_rx_packets:
+                self._last_rx_packets, self._last_audio_at = received, now
             if now - self._last_audio_at > config.rtp_timeout_s:
                 logger.warning("call %s: no audio for %.0f s, hanging up", self.call_id, config.rtp_timeout_s)
                 self.outcome = self.outcome or "timed_out"
@@ -393,6 +404,9 @@ class PhoneCall:
                 await self.session.close()
         if self._recording is not None:
             self._recording.close()
+        if self.record_id is None and self._opening is not None:
+            with contextlib.suppress(Exception):  # opened while the call was already ending
+                self.record_id = (await self._opening).id
         if self.record_id is None:
             return
         intents: list[str] = []

@@ -98,7 +98,17 @@ class CallEnded:
     reason: str
 
 
-SipEvent = Union[IncomingCall, Dialled, MediaReady, DtmfDigit, TransferStatus, TransferRequested, CallEnded]
+@dataclass(frozen=True)
+class CallRejected:
+    """PJSIP itself turned an INVITE away (486 when all its call slots are taken) before any call
+    existed for us; call_id is -1. The line counts these too, or a full line would look idle."""
+    call_id: int
+    code: int
+    reason: str
+
+
+SipEvent = Union[IncomingCall, Dialled, MediaReady, DtmfDigit, TransferStatus, TransferRequested, CallEnded,
+                 CallRejected]
 
 _URI_USER = re.compile(r"sips?:([^@;>]+)@")
 _DISPLAY = re.compile(r'^\s*"?([^"<]*?)"?\s*<')
@@ -125,8 +135,9 @@ class CallAudio:
         self._lock = threading.Lock()
         self._out = bytearray()
         self._in: list[bytes] = []
-        self.frames_in = 0
+        self.frames_in = 0  # frames from the bridge: one every 20 ms, RTP or not
         self.frames_out = 0
+        self.rx_packets = 0  # RTP packets the stream took from the caller (the SIP thread counts, 1/s)
         self.first_voice_out_at: float | None = None  # monotonic time the first queued audio left
         self._mark: float | None = None  # when play() was called after the buffer had drained
         self.drained_at: float | None = None  # monotonic time the last queued audio left
@@ -196,6 +207,8 @@ class SipEngine:
         self._audio: dict[int, CallAudio] = {}
         self._doomed: list[Any] = []  # pjsua2 objects freed outside their own callbacks
         self._pending_transfers: list[tuple[int, Any, str]] = []
+        # calls PJSIP can hold at once, as it was built and configured (known once started)
+        self.capacity = settings.stack_max_calls
 
     # --- life cycle -------------------------------------------------------------------------------
     def start(self, timeout_s: float = 10.0) -> None:
@@ -251,7 +264,7 @@ class SipEngine:
         import pjsua2 as pj  # imported here so the rest of the project loads without PJSIP
 
         self._pj = pj
-        ep = pj.Endpoint()
+        ep = _make_endpoint(pj, self)
         try:
             self._init(pj, ep)
         except Exception as exc:  # a port in use, a bad address: reported to start()
@@ -263,12 +276,16 @@ class SipEngine:
                 pass
             return
         self._ready.set()
+        next_count = time.monotonic()
         try:
             while not self._stop.is_set():
                 ep.libHandleEvents(10)
                 self._drain_commands()
                 self._settle_transfers()
-                self._doomed.clear()
+                self._free_doomed()
+                if time.monotonic() >= next_count:
+                    self._count_rx()
+                    next_count = time.monotonic() + 1.0
         finally:
             try:
                 ep.hangupAllCalls()
@@ -299,6 +316,12 @@ class SipEngine:
         cfg.medConfig.ecTailLen = 0  # no echo canceller: the caller's phone does that
         cfg.medConfig.threadCnt = 1
         ep.libInit(cfg)
+        # pjsua clamps maxCalls to its compile-time PJSUA_MAX_CALLS without a word, and the
+        # pjsua2-python 2.15.1 wheel is built with 4: read back what it really holds.
+        self.capacity = _stack_max_calls(s.stack_max_calls)
+        if self.capacity < s.max_calls:
+            logger.warning("PJSIP holds at most %d calls (PJSUA_MAX_CALLS of this build), not the %d configured: "
+                           "the line serves %d at once", self.capacity, s.max_calls, self.capacity)
         tcfg = pj.TransportConfig()
         tcfg.port = s.port
         tcfg.boundAddress = s.host
@@ -375,6 +398,32 @@ class SipEngine:
         call.bind(call_id)
         self._emit(Dialled(call_id, target))
 
+    def _count_rx(self) -> None:
+        """How many RTP packets each call's stream took from its caller (a dead line's count stands
+        still), read here on the SIP thread and left on the call's CallAudio for the watchdog."""
+        for call_id, audio in list(self._audio.items()):
+            call = self._calls.get(call_id)
+            try:
+                if call is not None and call.hasMedia():
+                    audio.rx_packets = call.getStreamStat(0).rtcp.rxStat.pkt
+            except self._pj.Error:
+                pass
+
+    def _free_doomed(self) -> None:
+        """Let go of ended calls' pjsua2 objects, outside their callbacks.
+
+        pjsua2's ~Call unbinds and hangs up (603) whatever call holds its id *now*, and pjsua hands a
+        freed id to the next INVITE at once (one poll can carry a BYE and a new INVITE). So an old
+        object whose id already belongs to a new call is disowned (left to C++, a few hundred bytes)
+        instead of destroyed: destroying it declined the new call and cut it off from its callbacks,
+        leaving it open on the line for good (found by tests/e2e/test_phone_sip_robustness.py's flood).
+        """
+        for obj in self._doomed:
+            cid = getattr(obj, "cid", -1)
+            if cid >= 0 and self._calls.get(cid) not in (None, obj):
+                obj.__disown__()
+        self._doomed.clear()
+
     def _settle_transfers(self) -> None:
         """After a REFER we accepted, the stack has placed the new call: give it its id."""
         pending, self._pending_transfers = self._pending_transfers, []
@@ -450,6 +499,26 @@ class SipEngine:
     @property
     def active_calls(self) -> int:
         return len(self._calls)
+
+
+def _stack_max_calls(configured: int) -> int:
+    """pjsua's own call ceiling after libInit (pjsua_call_get_max_count, which pjsua2 does not wrap)."""
+    import ctypes
+
+    import pjsua2._pjsua2 as native
+
+    try:
+        return min(configured, int(ctypes.CDLL(native.__file__).pjsua_call_get_max_count()))
+    except (OSError, AttributeError):  # a build that does not export it: trust the configuration
+        return configured
+
+
+def _make_endpoint(pj: Any, engine: SipEngine) -> Any:
+    class Endpoint(pj.Endpoint):
+        def onRejectedIncomingCall(self, prm: Any) -> None:  # noqa: N802 (pjsua2's names)
+            engine._emit(CallRejected(-1, prm.statusCode, prm.reason))
+
+    return Endpoint()
 
 
 def _make_account(pj: Any, engine: SipEngine) -> Any:
