@@ -9,7 +9,6 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = '0004_call_records'
 down_revision: Union[str, None] = '0003_device_endpoint'
 branch_labels: Union[str, Sequence[str], None] = None
