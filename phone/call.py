@@ -27,6 +27,7 @@ from phone.keypad import MENU, key_action
 from services.errors import YinlingError
 from services.types import CallerView
 from voice import pipeline as p
+from voice.audio import PcmFormat
 from yinling.keys import message_key
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ class PhoneCall:
             guest_id=None if resident_id else self.assistant.sender, resident_id=resident_id,
             channel="phone", out_rate=sip.RATE, assistant=self.assistant,
             conversation_id=f"call{self.record_id or self.call_id}")
+        self.session.set_format(PcmFormat(sip.RATE))  # the line's 8 kHz, resampled to the recogniser's rate
         if config.record_audio and self.record_id is not None:
             self._open_recording()
         self._tasks = [asyncio.create_task(self._feed(), name=f"call{self.call_id}-feed"),

@@ -51,7 +51,9 @@ def test_a_resident_is_greeted_by_name_and_a_spoken_question_answered(line, serv
     report = place_call(line, RESIDENT, ["greeting", f"say:{wav}", "answer"], out=heard)
     assert report["answered"] and report["codec"] in ("PCMU", "PCMA")
     assert len(report["answers"]) >= 2, report  # the greeting, then the answer to what was said
-    assert report["eos_to_answer_ms"] and report["eos_to_answer_ms"][0] < 6000
+    # 1.2 s of the elders' trailing silence less the clip's own ~0.3 s, plus the turn: read at the wrong
+    # rate (8 kHz taken for 16 kHz) the utterance lasts twice as long and this is over 2.2 s
+    assert report["eos_to_answer_ms"] and report["eos_to_answer_ms"][0] < 2000
     stats = report["stats"]
     assert stats["rx_packets"] > 100 and stats["rx_lost"] == 0
     wait_idle(line)
