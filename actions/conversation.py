@@ -115,7 +115,9 @@ class ActionFallback(YinlingAction):
         # actions run after each user message, oldest first; the last is this turn
         turns: list[list[str]] = []
         for event in turn.tracker.events:
-            if event.get("event") == "user":
+            if event.get("event") == "session_started":
+                turns = []  # a new call or session: misses of an earlier one do not count
+            elif event.get("event") == "user":
                 turns.append([])
             elif event.get("event") == "action" and turns:
                 turns[-1].append(event.get("name"))

@@ -116,6 +116,9 @@ class ChatService:
         handed_off = any((m.custom or {}).get("handoff") for m in messages)
         return ChatReply(message_id, messages, handed_off, help_id, match.kind if match else None)
 
+    async def new_session(self, sender: str) -> bool:
+        return await self._rasa.new_session(sender)
+
     async def transcript(self, sender: str) -> list[dict[str, Any]]:
         """The conversation as Rasa keeps it (with each elder line's intent); empty when Rasa is down."""
         return await self._rasa.transcript(sender)

@@ -46,6 +46,16 @@ class RasaClient:
             lines.append(line)
         return lines
 
+    async def new_session(self, sender: str) -> bool:
+        """Starts a new Rasa session for the sender (a new phone call): slots carry over, the
+        dialogue's memory of misses does not. False when Rasa could not be reached."""
+        try:
+            response = await self._http.post(f"/conversations/{sender}/execute",
+                                             json={"name": "action_session_start"})
+            return response.status_code == 200
+        except httpx.HTTPError:
+            return False
+
     async def healthy(self) -> bool:
         try:
             return (await self._http.get("/")).status_code == 200

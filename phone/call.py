@@ -134,6 +134,7 @@ class PhoneCall:
             channel="phone", out_rate=sip.RATE, assistant=self.assistant,
             conversation_id=f"call{self.record_id or self.call_id}")
         self.session.set_format(PcmFormat(sip.RATE))  # the line's 8 kHz, resampled to the recogniser's rate
+        await self.line.chat.new_session(self.assistant.sender)  # a new call is a new conversation
         if config.record_audio and self.record_id is not None:
             self._open_recording()
         self._tasks = [asyncio.create_task(self._feed(), name=f"call{self.call_id}-feed"),

@@ -37,7 +37,8 @@ class SipSettings:
     port: int = 5060
     rtp_port: int = 10000
     rtp_port_range: int = 2000
-    max_calls: int = 8
+    # calls served at once: pjsua2-python's PJSIP is built with PJSUA_MAX_CALLS = 4, its hard ceiling
+    max_calls: int = 4
     user: str = "yinling"
     log_level: int = 1  # PJSIP's own log, 0-6
     deliver_frames: int = 3  # received audio is handed on this many 20 ms frames at a time

@@ -148,6 +148,17 @@ def test_two_fallbacks_in_a_row_go_to_a_person(chat, services):
     assert services.open_handoff("r-0008").reason == "two_fallbacks"
 
 
+def test_a_miss_in_an_earlier_session_does_not_count(chat, stack, services):
+    """A new phone call starts a new Rasa session: one miss at the end of the last call and one at
+    the start of this one are not two in a row."""
+    c = chat("r-0012")
+    assert c.send("qwerty asdf")["handed_off"] is False
+    httpx.post(f"{stack.config.rasa_url}/conversations/r-0012/execute", json={"name": "action_session_start"},
+               timeout=30).raise_for_status()
+    assert c.send("zxcv hjkl")["handed_off"] is False
+    assert services.open_handoff("r-0012") is None
+
+
 def test_repeat_says_the_last_answer_again_slower(chat):
     c = chat("r-0011")
     first = c.send("今天中午吃啥")

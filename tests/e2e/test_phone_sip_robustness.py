@@ -495,11 +495,10 @@ def test_a_flood_of_invites_is_served_up_to_max_calls_and_the_rest_turned_away(l
     wait_idle(line)
 
 
-@pytest.mark.xfail(strict=True, reason="pjsua2-python 2.15.1 is built with PJSUA_MAX_CALLS = 4: pjsua clamps "
-                                       "maxCalls to it, so the default YINLING_SIP_MAX_CALLS=8 cannot be served")
-def test_the_sip_stack_holds_as_many_calls_as_the_line_is_configured_for(line):
-    configured = int(line.config.extra_env.get("YINLING_SIP_MAX_CALLS", 8))
-    assert phone_status(line)["max_calls"] == configured
+@pytest.mark.xfail(strict=True, reason="pjsua2-python 2.15.1 is built with PJSUA_MAX_CALLS = 4 and pjsua clamps "
+                                       "maxCalls to it: the issue's 8 concurrent calls need a PJSIP built with more")
+def test_the_sip_stack_holds_eight_calls(line):
+    assert phone_status(line)["max_calls"] >= 8
 
 
 # --- 6. RTP from the wrong address -----------------------------------------------------------------
