@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.phone_calls import phone_status, sip_port, wait_idle, wait_line
 from yinling.stack import Stack, StackConfig
 
 pytestmark = pytest.mark.e2e
@@ -47,35 +48,6 @@ ALLOWED = {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REFER"}
 
 
 # --- the line --------------------------------------------------------------------------------------
-def sip_port(stack: Stack) -> int:
-    return int(stack.config.extra_env["YINLING_SIP_PORT"])
-
-
-def phone_status(stack: Stack) -> dict:
-    return httpx.get(f"{stack.config.gateway_url}/api/health", timeout=10).json()["phone"]
-
-
-def wait_listening(stack: Stack, timeout_s: float = 90) -> dict:
-    """The line opens after the gateway answers HTTP (it loads the voice first)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        status = phone_status(stack)
-        if status and status["listening"]:
-            return status
-        assert time.monotonic() < deadline, f"the hotline did not start: {status}"
-        time.sleep(0.5)
-
-
-def wait_idle(stack: Stack, timeout_s: float = 20) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        status = phone_status(stack)
-        if status["active_calls"] == 0:
-            return status
-        assert time.monotonic() < deadline, f"calls still open: {status}"
-        time.sleep(0.2)
-
-
 def call_records(stack: Stack) -> list[dict]:
     r = httpx.get(f"{stack.config.gateway_url}/api/calls", params={"limit": 500}, timeout=10)
     r.raise_for_status()
@@ -95,7 +67,7 @@ def record_of(stack: Stack, sip_call_id: str, timeout_s: float = 10) -> dict:
 
 @pytest.fixture
 def line(stack):
-    wait_listening(stack)
+    wait_line(stack, 90)
     wait_idle(stack, 60)
     return stack
 
@@ -113,7 +85,7 @@ def limits_line(stack, tmp_path_factory):
     try:
         limits.start_gateway()
         limits.wait_ready()
-        wait_listening(limits)
+        wait_line(limits, 90)
     except Exception:
         for proc in limits.processes.values():
             print(proc.name, proc.log.read_text(errors="replace")[-3000:])
