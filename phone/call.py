@@ -221,10 +221,10 @@ class PhoneCall:
             self.help_request_id = self.help_request_id or answer.help_request_id
         if answer.emergency and not self._emergency:
             self._emergency = True
-            asyncio.create_task(self._after_help())
+            self._tasks.append(asyncio.create_task(self._after_help()))  # held: the loop keeps only weak references
         elif answer.handed_off and not self._handing_off and not self._emergency:
             self._handing_off = True
-            asyncio.create_task(self._hand_over("handoff"))
+            self._tasks.append(asyncio.create_task(self._hand_over("handoff")))
 
     # --- keypad -------------------------------------------------------------------------------
     async def _key(self, digit: str) -> None:
