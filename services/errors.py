@@ -105,6 +105,14 @@ class HelpRequestNotFound(NotFound):
         self.request_id = request_id
 
 
+class TicketNotFound(NotFound):
+    code = "ticket_not_found"
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__(f"no service ticket {ticket_id!r}")
+        self.ticket_id = ticket_id
+
+
 class UnknownDevice(NotFound):
     code = "unknown_device"
 
@@ -164,6 +172,17 @@ class HandoffAlreadyTaken(Conflict):
         super().__init__(f"handoff {handoff_id} is {status} (by {taken_by})")
         self.handoff_id = handoff_id
         self.taken_by = taken_by
+        self.status = status
+
+
+class TicketClosed(Conflict):
+    """The ticket is done or cancelled already; it takes no more assignments or changes."""
+
+    code = "ticket_closed"
+
+    def __init__(self, ticket_id: int, status: str) -> None:
+        super().__init__(f"ticket {ticket_id} is {status}")
+        self.ticket_id = ticket_id
         self.status = status
 
 

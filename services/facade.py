@@ -24,7 +24,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from services import activities as activities_uc
 from services import audit as audit_uc
 from services import calls as calls_uc
+from services import canteens as canteens_uc
 from services import config
+from services import conversations as conversations_uc
 from services import devices as devices_uc
 from services import facilities as facilities_uc
 from services import family as family_uc
@@ -47,14 +49,18 @@ from services.types import (
     CallerView,
     CallRecordView,
     CallRequestView,
+    CanteenOrderView,
+    ConversationSummary,
     DeviceEndpoint,
     DeviceView,
     EligibilityView,
     FacilityHit,
     FacilityView,
+    FamilyHelpView,
     FamilyView,
     HandoffView,
     HealthResultView,
+    HelpDeskView,
     HelpRequestView,
     MealOption,
     MealOrderView,
@@ -64,6 +70,7 @@ from services.types import (
     ProgrammeView,
     ResidentView,
     TicketView,
+    TurnView,
 )
 
 log = logging.getLogger(__name__)
@@ -176,6 +183,13 @@ class Services:
     def set_capacity(self, canteen_id: str, day: date, meal: str, capacity: int) -> MealOption:
         return self._run(meals_uc.set_capacity, canteen_id, day, meal, capacity)
 
+    # --- canteens (operator console) -------------------------------------------------------------
+    def canteens(self) -> list[FacilityView]:
+        return self._run(canteens_uc.canteens)
+
+    def canteen_orders(self, canteen_id: str, day: date, include_cancelled: bool = True) -> list[CanteenOrderView]:
+        return self._run(canteens_uc.canteen_orders, canteen_id, day, include_cancelled)
+
     # --- subsidies ------------------------------------------------------------------------------
     def programmes(self) -> list[ProgrammeView]:
         return self._run(subsidies_uc.programmes)
@@ -235,6 +249,19 @@ class Services:
     def escalate_overdue(self, now: datetime, ack_timeout: timedelta = timedelta(minutes=3)) -> list[HelpRequestView]:
         return self._run(help_uc.escalate_overdue, now, ack_timeout)
 
+    def help_requests_for_desk(self, include_resolved: bool = False, limit: int = 100,
+                               ack_timeout: timedelta = help_uc.DESK_ACK_TIMEOUT) -> list[HelpDeskView]:
+        """Operators only: phone numbers unmasked."""
+        return self._run(help_uc.help_requests_for_desk, include_resolved, limit, now=self.now(),
+                         ack_timeout=ack_timeout)
+
+    def help_changes_after(self, after: datetime, ack_timeout: timedelta = help_uc.DESK_ACK_TIMEOUT,
+                           limit: int = 500) -> list[HelpDeskView]:
+        return self._run(help_uc.help_changes_after, after, now=self.now(), ack_timeout=ack_timeout, limit=limit)
+
+    def recent_help(self, resident_id: str, limit: int = 10) -> list[FamilyHelpView]:
+        return self._run(help_uc.recent_help, resident_id, limit)
+
     # --- tickets --------------------------------------------------------------------------------
     def service_types(self) -> list[tuple[str, str]]:
         return self._run(tickets_uc.service_types)
@@ -246,6 +273,15 @@ class Services:
 
     def open_tickets(self, resident_id: str) -> list[TicketView]:
         return self._run(tickets_uc.open_tickets, resident_id)
+
+    def list_tickets(self, status: Optional[str] = None, limit: int = 100) -> list[TicketView]:
+        return self._run(tickets_uc.list_tickets, status, limit)
+
+    def assign_ticket(self, ticket_id: int, assignee: str, actor: str) -> TicketView:
+        return self._run(tickets_uc.assign_ticket, ticket_id, assignee, actor, now=self.now())
+
+    def update_ticket(self, ticket_id: int, status: str, note: str, actor: str) -> TicketView:
+        return self._run(tickets_uc.update_ticket, ticket_id, status, note, actor, now=self.now())
 
     # --- health ---------------------------------------------------------------------------------
     def record_health(self, resident_id: str, measure: str, value1: float, value2: Optional[float],
@@ -342,9 +378,33 @@ class Services:
     def purge_call_audio(self) -> int:
         return self._run(calls_uc.purge_expired_audio, now=self.now())
 
+    # --- conversation log -----------------------------------------------------------------------
+    def log_turn(self, conversation_id: str, resident_id: Optional[str], channel: str, role: str, text: str, *,
+                 actor: Optional[str] = None, intent: Optional[str] = None) -> TurnView:
+        return self._run(conversations_uc.log_turn, conversation_id, resident_id, channel, role, text,
+                         actor=actor, intent=intent, now=self.now())
+
+    def conversation(self, conversation_id: str, limit: int = 200) -> list[TurnView]:
+        return self._run(conversations_uc.conversation, conversation_id, limit)
+
+    def live_conversations(self, since: datetime, limit: int = 100) -> list[ConversationSummary]:
+        return self._run(conversations_uc.live_conversations, since, limit)
+
+    def search_conversations(self, q: Optional[str] = None, resident_id: Optional[str] = None,
+                             channel: Optional[str] = None, since: Optional[datetime] = None,
+                             until: Optional[datetime] = None, limit: int = 50) -> list[ConversationSummary]:
+        return self._run(conversations_uc.search_conversations, q, resident_id, channel, since, until, limit)
+
+    def turns_after(self, after_id: int, limit: int = 500) -> list[TurnView]:
+        return self._run(conversations_uc.turns_after, after_id, limit)
+
     # --- notifications and audit ----------------------------------------------------------------
     def pending_notifications(self, recipient_kind: Optional[str] = None) -> list[NotificationView]:
         return self._run(notifications_uc.pending_notifications, recipient_kind)
+
+    def notifications_after(self, after_id: int, recipient_kind: Optional[str] = None,
+                            limit: int = 500) -> list[NotificationView]:
+        return self._run(notifications_uc.notifications_after, after_id, recipient_kind, limit)
 
     def mark_notification_delivered(self, notification_id: int) -> bool:
         return self._run(notifications_uc.mark_delivered, notification_id, now=self.now())

@@ -5,20 +5,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from services.audit import audit
 from services.clock import age_on, as_utc, local_day, utcnow
-from services.errors import HelpRequestNotFound, InvalidRequest
+from services.errors import HelpRequestNotFound, InvalidRequest, UnknownResident
 from services.models import HelpRequest, Resident
 from services.notifications import alert_family_and_desk, alert_supervisors, labels_for_help_request
 from services.privacy import mask_phone, strip_id_numbers
 from services.residents import honorific
-from services.types import HelpRequestView
+from services.types import FamilyHelpView, HelpDeskView, HelpRequestView
 
-CHANNELS = ("text", "speaker", "phone")
+CHANNELS = ("text", "speaker", "phone", "web")
 ACTIVE = ("open", "acknowledged")
+# Unacknowledged this long: the desk shows it as overdue (escalate_overdue's default period too).
+DESK_ACK_TIMEOUT = timedelta(seconds=180)
+MAX_LIST = 1000
 
 
 def help_view(session: Session, request: HelpRequest, *, spooled: bool = False) -> HelpRequestView:
@@ -169,3 +172,79 @@ def escalate_overdue(
               {"level": level + 1, "notified": list(notified)}, now=now)
         escalated.append(help_view(session, request))
     return escalated
+
+
+# --- the operator desk and the family page ---------------------------------------------------------------
+
+
+def desk_view(request: HelpRequest, resident: Optional[Resident], now: datetime,
+              ack_timeout: timedelta = DESK_ACK_TIMEOUT) -> HelpDeskView:
+    """For operators only: the number to ring back is shown in full."""
+    return HelpDeskView(
+        id=request.id,
+        resident_id=request.resident_id,
+        resident_name=resident.name if resident else None,
+        channel=request.channel,
+        text=request.text,
+        phone=request.phone or (resident.phone if resident else None),
+        location=request.location,
+        status=request.status,
+        created_at=request.created_at,
+        acknowledged_at=request.acknowledged_at,
+        acknowledged_by=request.acknowledged_by,
+        resolved_at=request.resolved_at,
+        resolved_by=request.resolved_by,
+        note=request.note,
+        escalation_level=request.escalation_level,
+        overdue=request.status == "open" and as_utc(now) - request.created_at >= ack_timeout,
+    )
+
+
+def _limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidRequest("limit_out_of_range", repr(limit))
+    return min(limit, MAX_LIST)
+
+
+def _with_residents():
+    return select(HelpRequest, Resident).outerjoin(Resident, Resident.id == HelpRequest.resident_id)
+
+
+def help_requests_for_desk(session: Session, include_resolved: bool = False, limit: int = 100, *,
+                           now: Optional[datetime] = None,
+                           ack_timeout: timedelta = DESK_ACK_TIMEOUT) -> list[HelpDeskView]:
+    """Newest first; open and acknowledged ones only unless resolved ones are asked for too."""
+    now = now or utcnow()
+    query = _with_residents().order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc()).limit(_limit(limit))
+    if not include_resolved:
+        query = query.where(HelpRequest.status.in_(ACTIVE))
+    return [desk_view(r, resident, now, ack_timeout) for r, resident in session.execute(query)]
+
+
+def help_changes_after(session: Session, after: datetime, *, now: Optional[datetime] = None,
+                       ack_timeout: timedelta = DESK_ACK_TIMEOUT, limit: int = 500) -> list[HelpDeskView]:
+    """Requests acknowledged or resolved after `after`, oldest change first: what the live fan-out sends.
+    (New requests reach it as notifications.) The caller keeps max(acknowledged_at, resolved_at) as its mark."""
+    if not isinstance(after, datetime) or after.tzinfo is None:
+        raise InvalidRequest("naive_datetime", "after must be an aware datetime")
+    now = now or utcnow()
+    query = _with_residents().where(
+        or_(HelpRequest.acknowledged_at > after, HelpRequest.resolved_at > after)
+    ).order_by(HelpRequest.id).limit(_limit(limit))
+    views = [desk_view(r, resident, now, ack_timeout) for r, resident in session.execute(query)]
+    return sorted(views, key=lambda v: (max(t for t in (v.acknowledged_at, v.resolved_at) if t is not None), v.id))
+
+
+def recent_help(session: Session, resident_id: str, limit: int = 10) -> list[FamilyHelpView]:
+    """The resident's latest calls for help, newest first, as their family sees them."""
+    resident = session.get(Resident, resident_id) if resident_id else None
+    if resident is None:
+        raise UnknownResident(resident_id)
+    requests = session.scalars(
+        select(HelpRequest)
+        .where(HelpRequest.resident_id == resident.id)
+        .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
+        .limit(_limit(limit))
+    )
+    return [FamilyHelpView(id=r.id, status=r.status, created_at=r.created_at, acknowledged_at=r.acknowledged_at,
+                           text=r.text) for r in requests]

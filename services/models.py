@@ -316,7 +316,7 @@ class HelpRequest(Base):
 
     __table_args__ = (
         CheckConstraint("status IN ('open', 'acknowledged', 'resolved')", name="status"),
-        CheckConstraint("channel IN ('text', 'speaker', 'phone')", name="channel"),
+        CheckConstraint("channel IN ('text', 'speaker', 'phone', 'web')", name="channel"),
         Index("ix_help_requests_status", "status"),
     )
 
@@ -397,6 +397,7 @@ class ServiceTicket(Base):
     updated_at: Mapped[datetime] = mapped_column()
 
     service_type: Mapped[ServiceType] = relationship()
+    resident: Mapped[Resident] = relationship()
 
     __table_args__ = (
         CheckConstraint("status IN ('open', 'assigned', 'done', 'cancelled')", name="status"),
@@ -498,6 +499,32 @@ class CallRecord(Base):
             "outcome IS NULL OR outcome IN ('completed', 'caller_hung_up', 'transferred', 'transfer_failed', "
             "'emergency', 'timed_out', 'rejected', 'failed')", name="outcome"),
         UniqueConstraint("sip_call_id", name="uq_call_records_sip_call_id"),
+    )
+
+
+TURN_CHANNELS = ("text", "speaker", "phone", "web")
+TURN_ROLES = ("elder", "family", "bot", "operator", "system")
+
+
+class ConversationTurn(Base):
+    """One message in a conversation on any channel, as the operator console shows and searches it.
+    ID numbers are stripped before storing (services.conversations)."""
+
+    __tablename__ = "conversation_turns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(120), index=True)
+    resident_id: Mapped[Optional[str]] = mapped_column(ForeignKey("residents.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    role: Mapped[str] = mapped_column(String(12))
+    actor: Mapped[Optional[str]] = mapped_column(String(60))  # family:<account id> / operator:<id>; NULL elder, bot
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[Optional[str]] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+    __table_args__ = (
+        CheckConstraint(f"channel IN {TURN_CHANNELS!r}", name="channel"),
+        CheckConstraint(f"role IN {TURN_ROLES!r}", name="role"),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from services.errors import InvalidRequest
 from services.models import FamilyMember, Notification, Operator, Resident
 from services.privacy import scrub_text
 from services.types import NotificationView
@@ -128,3 +129,16 @@ def mark_delivered(session: Session, notification_id: int, *, now: datetime) -> 
         .values(delivered_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
+
+
+def notifications_after(session: Session, after_id: int, recipient_kind: Optional[str] = None,
+                        limit: int = 500) -> list[NotificationView]:
+    """Notifications with an id above `after_id`, delivered or not, in id order: for the live fan-out."""
+    if isinstance(after_id, bool) or not isinstance(after_id, int):
+        raise InvalidRequest("bad_after_id", repr(after_id))
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidRequest("limit_out_of_range", repr(limit))
+    query = select(Notification).where(Notification.id > after_id).order_by(Notification.id).limit(min(limit, 1000))
+    if recipient_kind is not None:
+        query = query.where(Notification.recipient_kind == recipient_kind)
+    return [notification_view(n) for n in session.scalars(query)]

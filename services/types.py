@@ -86,6 +86,20 @@ class MealOrderView:
 
 
 @dataclass(frozen=True)
+class CanteenOrderView:
+    """One order on a canteen's list for the day: who, which meal, how many, and where to bring it."""
+
+    id: int
+    resident_id: str
+    resident_name: str
+    meal: str
+    portions: int
+    mode: str  # dine_in / delivery
+    status: str  # booked / cancelled
+    address: Optional[str]  # the resident's, for delivery only
+
+
+@dataclass(frozen=True)
 class ProgrammeView:
     code: str
     name: str
@@ -164,6 +178,39 @@ class HelpRequestView:
 
 
 @dataclass(frozen=True)
+class HelpDeskView:
+    """A help request as the operator desk sees it: the phone number unmasked, to ring back."""
+
+    id: int
+    resident_id: Optional[str]
+    resident_name: Optional[str]
+    channel: str
+    text: str
+    phone: Optional[str]  # the request's own number, else the resident's; NOT masked
+    location: Optional[str]
+    status: str  # open / acknowledged / resolved
+    created_at: datetime
+    acknowledged_at: Optional[datetime]
+    acknowledged_by: Optional[str]
+    resolved_at: Optional[datetime]
+    resolved_by: Optional[str]
+    note: Optional[str]
+    escalation_level: int
+    overdue: bool  # still open past the acknowledgement timeout
+
+
+@dataclass(frozen=True)
+class FamilyHelpView:
+    """What a family member sees of a call for help: whether someone has answered it, and when."""
+
+    id: int
+    status: str
+    created_at: datetime
+    acknowledged_at: Optional[datetime]
+    text: str
+
+
+@dataclass(frozen=True)
 class TicketView:
     id: int
     resident_id: str
@@ -172,6 +219,9 @@ class TicketView:
     preferred_date: Optional[date]
     status: str
     created_at: datetime
+    assignee: Optional[str] = None  # who does it: a name or team, as the desk typed it
+    note: str = ""  # the request's note, then the desk's notes, one a line
+    resident_name: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +265,32 @@ class HandoffView:
     taken_by: Optional[str]
     created_at: datetime
     spooled: bool = False
+
+
+@dataclass(frozen=True)
+class TurnView:
+    id: int
+    conversation_id: str
+    resident_id: Optional[str]
+    channel: str  # text / speaker / phone / web
+    role: str  # elder / family / bot / operator / system
+    actor: Optional[str]  # family:<account id> / operator:<operator id>; None for the elder and the bot
+    text: str
+    intent: Optional[str]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    conversation_id: str
+    resident_id: Optional[str]
+    resident_name: Optional[str]
+    channel: str  # the last turn's
+    last_text: str
+    last_role: str
+    last_at: datetime
+    turns: int
+    handoff_status: Optional[str]  # queued / taken while a handoff is open, else None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,23 @@ def _configure(connection) -> None:
     )
 
 
+def _sqlite_foreign_keys_off(connection) -> bool:
+    """Batch mode copies a table and drops the original; with foreign keys enforced SQLite refuses to drop
+    a table other rows reference (Alembic's batch docs: turn the pragma off). Off for this run only, and
+    only if no transaction is open yet (SQLite ignores it inside one); services.db turns it back on at
+    the next pool checkout. The keys are checked before commit instead (_check_foreign_keys)."""
+    if connection.dialect.name != "sqlite":
+        return False
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    return True
+
+
+def _check_foreign_keys(connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"migration left rows with dangling foreign keys: {broken[:5]}")
+
+
 def run_migrations_offline() -> None:
     url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or yinling_config.database_url()
     context.configure(
@@ -42,17 +59,25 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
+        sqlite = _sqlite_foreign_keys_off(connection)  # the caller's transaction: no commit here
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                _check_foreign_keys(connection)
         return
     url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or yinling_config.database_url()
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
+            sqlite = _sqlite_foreign_keys_off(conn)
+            if sqlite:
+                conn.commit()  # end the autobegun transaction, so Alembic begins (and commits) its own
             _configure(conn)
             with context.begin_transaction():
                 context.run_migrations()
+                if sqlite:
+                    _check_foreign_keys(conn)
     finally:
         engine.dispose()
 

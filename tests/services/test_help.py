@@ -1,8 +1,10 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.errors import InvalidRequest, UnknownResident
 from services.models import AuditEntry, HelpRequest
 
 from .conftest import NOW, new_key
@@ -84,3 +86,100 @@ def test_notifications_can_be_marked_delivered(services):
     assert services.mark_notification_delivered(family.id) is True
     assert services.mark_notification_delivered(family.id) is False
     assert family.id not in [n.id for n in services.pending_notifications("family")]
+
+
+# --- the operator desk, the family page, the live fan-out -------------------------------------------------
+
+
+def _desk(services, request_id, **kwargs):
+    return next((v for v in services.help_requests_for_desk(**kwargs) if v.id == request_id), None)
+
+
+def test_desk_sees_the_number_in_full_and_the_resident(services):
+    own = services.raise_help("r-0014", "我腿疼", "phone", new_key("help"), phone="13912345678", location="家里")
+    theirs = services.raise_help("r-0014", "我又腿疼", "speaker", new_key("help"))
+    stranger = services.raise_help("wx-stranger-9", "救命", "text", new_key("help"))
+    view = _desk(services, own.id)
+    assert (view.resident_id, view.resident_name, view.channel, view.text, view.phone, view.location, view.status) == (
+        "r-0014", "段春兰", "phone", "我腿疼", "13912345678", "家里", "open")
+    assert _desk(services, theirs.id).phone == "13835450014"  # the resident's own number, unmasked
+    assert (_desk(services, stranger.id).resident_name, _desk(services, stranger.id).phone) == (None, None)
+    ids = [v.id for v in services.help_requests_for_desk()]
+    assert ids.index(stranger.id) < ids.index(theirs.id) < ids.index(own.id)  # newest first (same time: by id)
+
+
+def test_desk_marks_overdue_and_hides_resolved_unless_asked(services, clock):
+    view = services.raise_help("r-0016", "我喘不上气", "speaker", new_key("help"))
+    try:
+        clock.now = NOW + timedelta(seconds=179)
+        assert _desk(services, view.id).overdue is False
+        clock.now = NOW + timedelta(seconds=180)
+        assert _desk(services, view.id).overdue is True
+        assert _desk(services, view.id, ack_timeout=timedelta(minutes=10)).overdue is False
+        services.acknowledge_help(view.id, "op-02")
+        acked = _desk(services, view.id)
+        assert (acked.status, acked.acknowledged_by, acked.acknowledged_at, acked.overdue) == (
+            "acknowledged", "op-02", NOW + timedelta(seconds=180), False)
+        services.resolve_help(view.id, "op-02", "已派人上门")
+        assert _desk(services, view.id) is None
+        done = _desk(services, view.id, include_resolved=True)
+        assert (done.status, done.resolved_by, done.note) == ("resolved", "op-02", "已派人上门")
+    finally:
+        clock.now = NOW
+
+
+def test_web_help_requests_keep_their_channel(services):
+    view = services.raise_help("r-0017", "我爸说他摔了", "web", new_key("help"))
+    assert _desk(services, view.id).channel == "web"
+    assert _desk(services, services.raise_help("r-0017", "x", "carrier-pigeon", new_key("help")).id).channel == "text"
+
+
+def test_recent_help_for_the_family(services, clock):
+    first = services.raise_help("r-0018", "我头晕", "speaker", new_key("help"))
+    try:
+        clock.now = NOW + timedelta(minutes=5)
+        second = services.raise_help("r-0018", "我又头晕", "speaker", new_key("help"))
+        services.acknowledge_help(first.id, "op-01")
+    finally:
+        clock.now = NOW
+    recent = services.recent_help("r-0018")
+    assert [r.id for r in recent] == [second.id, first.id]
+    assert (recent[1].status, recent[1].acknowledged_at, recent[1].text) == (
+        "acknowledged", NOW + timedelta(minutes=5), "我头晕")
+    assert recent[0].acknowledged_at is None
+    assert services.recent_help("r-0018", limit=1) == recent[:1]
+    assert services.recent_help("r-0021") == []
+    with pytest.raises(UnknownResident):
+        services.recent_help("r-9999")
+
+
+def test_help_changes_after_follow_acknowledgements_and_resolutions(services, clock):
+    start = NOW + timedelta(hours=3)
+    a = services.raise_help("r-0019", "我心口疼", "speaker", new_key("help"))
+    b = services.raise_help("r-0020", "我起不来", "speaker", new_key("help"))
+    try:
+        clock.now = start + timedelta(seconds=1)
+        services.acknowledge_help(a.id, "op-01")
+        clock.now = start + timedelta(seconds=2)
+        services.resolve_help(b.id, "op-02", "家人已到")
+        clock.now = start + timedelta(seconds=3)
+        services.resolve_help(a.id, "op-01", "已送医")
+    finally:
+        clock.now = NOW
+    mine = [v for v in services.help_changes_after(start) if v.id in (a.id, b.id)]
+    assert [(v.id, v.status) for v in mine] == [(b.id, "resolved"), (a.id, "resolved")]  # by latest change
+    assert [v.id for v in services.help_changes_after(start + timedelta(seconds=2)) if v.id in (a.id, b.id)] == [a.id]
+    assert [v for v in services.help_changes_after(start + timedelta(seconds=3)) if v.id in (a.id, b.id)] == []
+    with pytest.raises(InvalidRequest):
+        services.help_changes_after(datetime(2025, 11, 5))
+
+
+def test_notifications_after_an_id(services):
+    mark = max([0] + [n.id for n in services.notifications_after(0, limit=1000)])
+    view = services.raise_help("r-0024", "我找不到药了", "speaker", new_key("help"))
+    new = services.notifications_after(mark)
+    assert [(n.recipient_kind, n.help_request_id) for n in new] == [("family", view.id), ("operator", view.id)]
+    assert [n.recipient_kind for n in services.notifications_after(mark, "operator")] == ["operator"]
+    services.mark_notification_delivered(new[0].id)
+    assert [n.id for n in services.notifications_after(mark)] == [n.id for n in new]  # delivered or not
+    assert services.notifications_after(new[-1].id) == []
