@@ -194,3 +194,62 @@ class ServiceUnavailable(YinlingError):
     def __init__(self, detail: str = "database unavailable") -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+# --- web accounts ---------------------------------------------------------------------------------------
+
+
+class UnknownAccount(NotFound):
+    code = "unknown_account"
+
+    def __init__(self, key: object) -> None:
+        super().__init__(f"no account {key!r}")
+        self.key = key
+
+
+class InvalidCredentials(YinlingError):
+    """Wrong user name or password, or a bad or expired reset code: deliberately one answer for all."""
+
+    code = "invalid_credentials"
+
+    def __init__(self, detail: str = "wrong user name or password") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class TooManyAttempts(YinlingError):
+    """Too many failed attempts lately for this user name or from this address; try again later."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"too many failed attempts; try again in {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+
+class AccountDisabled(YinlingError):
+    code = "account_disabled"
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"account {username!r} is disabled")
+        self.username = username
+
+
+class SessionInvalid(YinlingError):
+    """Unknown, revoked or expired web session: sign in again."""
+
+    code = "session_invalid"
+
+    def __init__(self, reason: str = "invalid") -> None:
+        super().__init__(f"web session {reason}")
+        self.reason = reason
+
+
+class NotAllowed(YinlingError):
+    """The account may not do this (e.g. an operator resetting a supervisor's password)."""
+
+    code = "not_allowed"
+
+    def __init__(self, detail: str = "not allowed") -> None:
+        super().__init__(detail)
+        self.detail = detail

@@ -13,7 +13,7 @@ import random
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, Sequence, TypeVar
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -21,6 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from services import accounts as accounts_uc
 from services import activities as activities_uc
 from services import audit as audit_uc
 from services import calls as calls_uc
@@ -44,6 +45,7 @@ from services.errors import Conflict, ServiceUnavailable, YinlingError
 from services.migrate import upgrade
 from services.outbox import Outbox
 from services.types import (
+    AccountView,
     ActivityView,
     ApplicationView,
     CallerView,
@@ -71,6 +73,7 @@ from services.types import (
     ResidentView,
     TicketView,
     TurnView,
+    WebSessionView,
 )
 
 log = logging.getLogger(__name__)
@@ -351,6 +354,67 @@ class Services:
 
     def device_seen(self, device_id: str) -> None:
         self._run(devices_uc.device_seen, device_id, now=self.now())
+
+    # --- web accounts -------------------------------------------------------------------------
+    def _run_outcome(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """For use-cases that return their error so that what they recorded (a failed attempt) is committed."""
+        result = self._run(fn, *args, **kwargs)
+        if isinstance(result, YinlingError):
+            raise result
+        return result
+
+    def create_account(self, username: str, password: str, kind: str, display_name: str, *,
+                       family_member_ids: Sequence[str] = (), operator_id: Optional[str] = None,
+                       actor: str = "system") -> AccountView:
+        return self._run(accounts_uc.create_account, username, password, kind, display_name,
+                         family_member_ids=tuple(family_member_ids), operator_id=operator_id, actor=actor,
+                         now=self.now())
+
+    def authenticate(self, username: str, password: str, ip: Optional[str]) -> AccountView:
+        """InvalidCredentials (unknown user or wrong password alike), TooManyAttempts, AccountDisabled."""
+        return self._run_outcome(accounts_uc.authenticate, username, password, ip, now=self.now())
+
+    def start_web_session(self, account_id: int, ip: Optional[str],
+                          user_agent: Optional[str]) -> tuple[str, WebSessionView]:
+        """(the raw token, to hand to the client once; only its SHA-256 is stored, and the view)."""
+        return self._run(accounts_uc.start_web_session, account_id, ip, user_agent, now=self.now())
+
+    def web_session(self, token: str) -> WebSessionView:
+        """SessionInvalid when unknown, revoked or expired; slides the idle expiry."""
+        return self._run(accounts_uc.web_session, token, now=self.now())
+
+    def end_web_session(self, token: str) -> None:
+        self._run(accounts_uc.end_web_session, token, now=self.now())
+
+    def end_all_web_sessions(self, account_id: int, actor: Optional[str] = None) -> int:
+        return self._run(accounts_uc.end_all_web_sessions, account_id, now=self.now(), actor=actor)
+
+    def issue_password_reset(self, username: str, operator_id: str) -> str:
+        return self._run(accounts_uc.issue_password_reset, username, operator_id, now=self.now())
+
+    def reset_password(self, username: str, code: str, new_password: str) -> AccountView:
+        return self._run_outcome(accounts_uc.reset_password, username, code, new_password, now=self.now())
+
+    def change_password(self, account_id: int, old_password: str, new_password: str, *,
+                        keep_token: Optional[str] = None) -> None:
+        """Signs the account out everywhere but the session of `keep_token` (the one asking)."""
+        self._run_outcome(accounts_uc.change_password, account_id, old_password, new_password, now=self.now(),
+                          keep_token=keep_token)
+
+    def set_account_disabled(self, account_id: int, disabled: bool, actor: str) -> AccountView:
+        return self._run(accounts_uc.set_account_disabled, account_id, disabled, actor, now=self.now())
+
+    def account(self, account_id: int) -> AccountView:
+        return self._run(accounts_uc.get_account, account_id)
+
+    def accounts(self, kind: Optional[str] = None) -> list[AccountView]:
+        return self._run(accounts_uc.list_accounts, kind)
+
+    def may_act_for(self, account_id: int, resident_id: str) -> bool:
+        return self._run(accounts_uc.may_act_for, account_id, resident_id)
+
+    def purge_auth_records(self, keep: timedelta = timedelta(days=30)) -> int:
+        return self._run(accounts_uc.purge_auth_records, now=self.now(), keep=keep)
 
     # --- hotline calls --------------------------------------------------------------------------
     def identify_caller(self, number: str) -> CallerView:

@@ -173,6 +173,12 @@ class FamilyMember(Base):
     consent: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_at: Mapped[Optional[datetime]] = mapped_column()
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The family web account that signs in as this person (one account, one row per resident).
+    account_id: Mapped[Optional[int]] = mapped_column(ForeignKey("accounts.id"), index=True)
+
+    __table_args__ = (
+        Index("uq_family_members_account_resident", "account_id", "resident_id", unique=True),
+    )
 
 
 class MealOrder(Base):
@@ -266,6 +272,70 @@ class Operator(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (CheckConstraint("role IN ('operator', 'supervisor')", name="role"),)
+
+
+ACCOUNT_KINDS = ("family", "operator")
+
+
+class Account(Base):
+    """A web sign-in: a family member (linked to family_members rows, one per resident) or an operator
+    (tied to an operators row, whose role it takes). Only the argon2id hash of the password is kept."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)  # stored lower-case
+    display_name: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(10))
+    operator_id: Mapped[Optional[str]] = mapped_column(ForeignKey("operators.id"), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[Optional[datetime]] = mapped_column()
+    # SHA-256 of the one-time reset code an operator handed out; the code itself is never stored.
+    reset_code_hash: Mapped[Optional[str]] = mapped_column(String(255))
+    reset_expires_at: Mapped[Optional[datetime]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+    password_changed_at: Mapped[datetime] = mapped_column()
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    operator: Mapped[Optional[Operator]] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN {ACCOUNT_KINDS!r}", name="kind"),
+        CheckConstraint("(kind = 'family' AND operator_id IS NULL) OR (kind = 'operator' AND operator_id IS NOT NULL)",
+                        name="operator_link"),
+    )
+
+
+class WebSession(Base):
+    """A signed-in browser or API client. The id is the SHA-256 hex of the token; the token is never stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column()
+    last_seen_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()  # idle expiry, never past created_at + the absolute limit
+    revoked_at: Mapped[Optional[datetime]] = mapped_column()
+    ip: Mapped[Optional[str]] = mapped_column(String(45))
+    user_agent: Mapped[Optional[str]] = mapped_column(String(200))
+
+    account: Mapped[Account] = relationship()
+
+
+class LoginAttempt(Base):
+    """Every sign-in (and reset-code) attempt, for rate limiting by user name and by address."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), index=True)
+    ip: Mapped[Optional[str]] = mapped_column(String(45), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
 
 
 class SpeakerDevice(Base):

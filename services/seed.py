@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from services import config
 from services import seed_data as data
+from services.accounts import insert_account
 from services.clock import CHINA_TZ
 from services.eligibility import evaluate
 from services.models import (
+    Account,
     Activity,
     Dish,
     Facility,
@@ -27,6 +29,7 @@ from services.models import (
     SubsidyPayment,
     SubsidyProgramme,
 )
+from services.passwords import hash_password
 from services.privacy import hash_id_number
 from services.subsidies import facts_for
 
@@ -41,6 +44,7 @@ def seed(session: Session, today: date) -> None:
     _facilities(session)
     _residents(session, today)
     _family(session, now)
+    _accounts(session, now)
     _thresholds(session)
     _activities(session)
     _menus(session, today)
@@ -122,6 +126,22 @@ def _family(session: Session, now: datetime) -> None:
                 id=fid, resident_id=rid, name=name, relation=relation, phone=phone, consent=consent,
                 consent_at=now - timedelta(days=30 + index) if consent else None, is_demo=True,
             ))
+
+
+def _accounts(session: Session, now: datetime) -> None:
+    session.flush()  # the operators and family rows they link to
+    have = set(session.scalars(select(Account.username)))
+    missing = [row for row in data.ACCOUNTS if row[0] not in have]
+    if not missing:
+        return
+    password_hash = hash_password(data.DEMO_PASSWORD)  # once a run: argon2 is slow on purpose
+    for username, display_name, kind, operator_id, family_ids in missing:
+        if operator_id and session.scalars(select(Account.id).where(Account.operator_id == operator_id)).first():
+            continue  # that operator signs in under another name already
+        members = [m for m in (session.get(FamilyMember, fid) for fid in family_ids)
+                   if m is not None and m.account_id is None]
+        insert_account(session, username, display_name, kind, password_hash, members, operator_id, now=now,
+                       is_demo=True)
 
 
 def _thresholds(session: Session) -> None:

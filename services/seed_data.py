@@ -166,6 +166,9 @@ FAMILY = [
     ("f-0012", "r-0020", "李国庆", "外甥", "13835521012", True),
     ("f-0013", "r-0024", "秦建设", "儿子", "13935421013", True),
     ("f-0014", "r-0018", "牛丽娟", "女儿", "13935511014", True),
+    # 张建国 is also 张二旦's nephew; his web account (below) is linked to both rows. No phone on this row:
+    # his number stays r-0001's son's, so a call from it names 王桂兰 only.
+    ("f-0015", "r-0005", "张建国", "侄子", None, True),
 ]
 
 PROGRAMMES = [
@@ -248,3 +251,13 @@ THRESHOLDS = [
 THRESHOLD_OVERRIDES = [("r-0010", "bp", 90.0, 150.0, 60.0, 90.0)]
 
 OPERATORS = [("op-01", "赵丽", "operator"), ("op-02", "孙伟", "operator"), ("op-09", "周志明", "supervisor")]
+
+# Web sign-ins (family page, operator console): user name, display name, kind, operator, family rows.
+# DEMO ONLY: every demo account has the password below; change or disable them before real use.
+DEMO_PASSWORD = "yinling-demo-2026"
+ACCOUNTS = [
+    ("zhang.jianguo", "张建国", "family", None, ("f-0001", "f-0015")),
+    ("li.hongxia", "李红霞", "family", None, ("f-0003",)),
+    ("op.li", "赵丽", "operator", "op-01", ()),
+    ("sup.wang", "周志明", "operator", "op-09", ()),
+]

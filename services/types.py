@@ -315,6 +315,37 @@ class OperatorView:
 
 
 @dataclass(frozen=True)
+class LinkedResident:
+    """A resident a family account is linked to, through one family_members row."""
+
+    resident_id: str
+    name: str
+    relation: str
+    consent: bool  # only with the resident's consent may the account act for them or see them
+    family_member_id: str
+
+
+@dataclass(frozen=True)
+class AccountView:
+    id: int
+    username: str
+    display_name: str
+    kind: str  # family / operator
+    role: str  # family / operator / supervisor (an operator account takes its operators row's role)
+    operator_id: Optional[str]
+    residents: tuple[LinkedResident, ...]  # family accounts only
+    disabled: bool = False
+    locked_until: Optional[datetime] = None  # set while sign-ins for this user name are refused
+
+
+@dataclass(frozen=True)
+class WebSessionView:
+    account: AccountView
+    csrf_token: str
+    expires_at: datetime  # the idle expiry, never past the absolute one
+
+
+@dataclass(frozen=True)
 class DeviceEndpoint:
     """A device's own end-of-speech settings, in seconds; None: the gateway's configured default.
     A speaker in a noisy kitchen, or an elder who pauses long, needs other values than the rest."""

@@ -75,7 +75,7 @@ def test_seed_on_a_later_day_tops_up_menus_and_payments(services):
         assert last == later + timedelta(days=20)
         # nothing inserted twice
         assert session.scalar(select(func.count()).select_from(Resident)) == 24
-        assert session.scalar(select(func.count()).select_from(FamilyMember)) == 14
+        assert session.scalar(select(func.count()).select_from(FamilyMember)) == 15
     status = services.subsidy_status("r-0001", "gaoling")[0]
     months = {p.month: p.status for p in status.payments}
     assert months["2025-11"] == "paid" and months["2025-12"] == "pending"
