@@ -205,6 +205,11 @@ class SipEngine:
         self._error: BaseException | None = None
         self._calls: dict[int, Any] = {}  # call id -> pjsua2 Call (kept alive until disconnected)
         self._ports: dict[int, Any] = {}
+        # Media ports of ended calls, kept registered with the conference bridge and given to the
+        # next call instead of destroyed: PJSIP 2.14+ takes a port off the bridge by an operation
+        # its media clock runs later, while ~AudioMediaPort frees the port at once, so destroying
+        # ports mid-run risks the clock reading a freed one. They are destroyed with the endpoint.
+        self._idle_ports: list[Any] = []
         self._audio: dict[int, CallAudio] = {}
         self._doomed: list[Any] = []  # pjsua2 objects freed outside their own callbacks
         self._pending_transfers: list[tuple[int, Any, str]] = []
@@ -294,6 +299,7 @@ class SipEngine:
             except Exception:
                 logger.exception("hanging up at shutdown")
             self._ports.clear()
+            self._idle_ports.clear()
             self._calls.clear()
             self._doomed.clear()
             self._accounts = {}
@@ -473,10 +479,14 @@ class SipEngine:
             if call_id in self._ports:
                 return  # a re-INVITE: the port stays connected
             audio = CallAudio(call_id, self._on_audio, self.settings.deliver_frames)
-            port = _make_port(pj, audio)
-            fmt = pj.MediaFormatAudio()
-            fmt.init(pj.PJMEDIA_FORMAT_PCM, RATE, 1, FRAME_MS * 1000, 16)
-            port.createPort(f"call{call_id}", fmt)
+            if self._idle_ports:
+                port = self._idle_ports.pop()
+            else:
+                port = _make_port(pj)
+                fmt = pj.MediaFormatAudio()
+                fmt.init(pj.PJMEDIA_FORMAT_PCM, RATE, 1, FRAME_MS * 1000, 16)
+                port.createPort(f"line{len(self._ports) + 1}-{call_id}", fmt)
+            port.audio = audio
             remote = call.getAudioMedia(media.index)
             remote.startTransmit(port)
             port.startTransmit(remote)
@@ -494,7 +504,11 @@ class SipEngine:
         call = self._calls.pop(call_id, None)
         port = self._ports.pop(call_id, None)
         self._audio.pop(call_id, None)
-        self._doomed.extend(x for x in (port, call) if x is not None)  # freed after this callback returns
+        if port is not None:
+            port.audio = None  # silent and deaf until the next call takes it
+            self._idle_ports.append(port)
+        if call is not None:
+            self._doomed.append(call)  # freed after this callback returns
         self._emit(CallEnded(call_id, code, reason))
 
     @property
@@ -567,16 +581,22 @@ def _make_call(pj: Any, engine: SipEngine, account: Any, call_id: int) -> Any:
     call = Call(account, call_id)
     call.cid = call_id
     return call
-def _make_port(pj: Any, audio: CallAudio) -> Any:
+def _make_port(pj: Any) -> Any:
+    """A media port on the conference bridge that serves whichever call's CallAudio it holds."""
     audio_type = pj.PJMEDIA_FRAME_TYPE_AUDIO
+    silence = bytes(FRAME_BYTES)
 
     class Port(pj.AudioMediaPort):
+        audio: CallAudio | None = None
+
         def onFrameRequested(self, frame: Any) -> None:  # noqa: N802 (media clock thread)
+            audio = self.audio  # read once: the SIP thread may hand the port on meanwhile
             frame.type = audio_type
-            frame.buf = pj.ByteVector(audio.next_frame())
+            frame.buf = pj.ByteVector(audio.next_frame() if audio is not None else silence)
 
         def onFrameReceived(self, frame: Any) -> None:  # noqa: N802 (media clock thread)
-            if frame.type == audio_type and frame.size:
+            audio = self.audio
+            if audio is not None and frame.type == audio_type and frame.size:
                 audio.received(bytes(tuple(frame.buf)))
 
     return Port()

@@ -85,6 +85,8 @@ class Stack:
                 "YINLING_ACTIONS_URL": self.config.actions_url,
                 "SANIC_HOST": self.config.host,
                 "PYTHONUNBUFFERED": "1",
+                # a crash in native code (PJSIP, Vosk, espeak) leaves the Python stacks in the log
+                "PYTHONFAULTHANDLER": "1",
             }
         )
         if self.config.database_url:
@@ -181,6 +183,11 @@ class Stack:
         """One parse so no elder pays for first-use costs inside Rasa."""
         if "rasa" in self.processes:
             httpx.post(f"{self.config.rasa_url}/model/parse", json={"text": "你好"}, timeout=30)
+
+    def died(self) -> dict[str, str]:
+        """Processes that exited on their own, with the end of their logs: what a crash left."""
+        return {name: f"exit {proc.popen.returncode}:\n{proc.log.read_text(errors='replace')[-6000:]}"
+                for name, proc in self.processes.items() if proc.popen.poll() is not None}
 
     def stop(self, name: str | None = None, kill: bool = False) -> None:
         names = [name] if name else list(self.processes)
