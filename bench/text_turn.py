@@ -28,6 +28,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.facade import Services  # noqa: E402
+from yinling.service_key import auth_header  # noqa: E402
 from yinling.stack import Stack, StackConfig  # noqa: E402
 
 CONVERSATION_TURNS = 8
@@ -65,7 +66,7 @@ async def run_load(url: str, body_for, turns: int, concurrency: int, rasa_url: s
     async def sender(worker: int) -> None:
         if think_s[1]:  # paced senders do not all start in the same instant
             await asyncio.sleep(random.uniform(0, think_s[1]))
-        async with httpx.AsyncClient(timeout=60) as client:
+        async with httpx.AsyncClient(timeout=60, headers=auth_header()) as client:
             for n, i in enumerate(counter):
                 body = body_for(worker, i)
                 if n % CONVERSATION_TURNS == 0:

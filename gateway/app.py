@@ -6,24 +6,54 @@ import contextlib
 import logging
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, HTTPException, WebSocket
+from fastapi import Depends, FastAPI, HTTPException, Request, WebSocket
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from gateway.alerts import AlertHub
+from gateway.auth import Authenticator, Principal, check_resident, requires
 from gateway.chat import BadMessage, ChatService
 from gateway.rasa_client import RasaClient
 from gateway.settings import Settings
-from gateway.voice_ws import voice_socket
+from gateway.voice_ws import CLOSE_UNAUTHORISED, voice_socket
+from gateway.web_api import build_routers
 from phone.line import PhoneLine
 from phone.settings import PhoneConfig
-from services.errors import YinlingError
+from services.errors import (
+    AccountDisabled,
+    Conflict,
+    InvalidCredentials,
+    InvalidRequest,
+    NotAllowed,
+    NotFound,
+    ServiceUnavailable,
+    SessionInvalid,
+    TooManyAttempts,
+    YinlingError,
+)
 from services.facade import Services
 from voice.satellites import SatelliteController
 from voice.service import VoiceConfig, VoiceService
+from yinling.service_key import service_key
 
 logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+# what each domain error means over HTTP; the order matters (subclasses first)
+ERROR_STATUS: tuple[tuple[type[YinlingError], int], ...] = (
+    (TooManyAttempts, 429), (InvalidCredentials, 401), (SessionInvalid, 401), (AccountDisabled, 403),
+    (NotAllowed, 403), (NotFound, 404), (Conflict, 409), (InvalidRequest, 422), (ServiceUnavailable, 503),
+)
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+}
+# the pages load only their own scripts and styles; the API docs page needs FastAPI's CDN defaults
+PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 SENDER_PATTERN = r"^[A-Za-z0-9_.:@+-]{1,64}$"
 
@@ -72,10 +102,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     satellites = SatelliteController(voice)
     phone_config = PhoneConfig.from_env()
     phone = PhoneLine(phone_config, voice, chat, services) if phone_config.enabled else None
+    auth = Authenticator(services, settings.service_key or service_key())
+    hub = AlertHub(services, settings.alert_poll_s)
+    trusted = requires(auth, "service", "operator", "supervisor")  # devices and tools of this installation, staff
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        tasks = [asyncio.create_task(_periodic(services, settings))]
+        tasks = [asyncio.create_task(_periodic(services, settings)), asyncio.create_task(hub.run())]
         if settings.voice_preload:  # load the model and speech workers now, not on the first speaker
             tasks.append(asyncio.create_task(_start_voice(voice)))
         if settings.satellites:
@@ -91,11 +124,49 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         await voice.close()
         await rasa.aclose()
 
-    app = FastAPI(title="Yinling gateway", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Yinling gateway", version="0.1.0", lifespan=lifespan,
+                  description="银龄 Yinling: the assistant's text channel, the family page and the operator "
+                              "console. Sign in at /api/auth/login; send the token as `Authorization: Bearer` "
+                              "(or use the cookie and the `X-CSRF-Token` header from a page).")
+
+    @app.exception_handler(YinlingError)
+    async def domain_error(request: Request, exc: YinlingError) -> JSONResponse:
+        status = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 400)
+        headers = {}
+        if isinstance(exc, TooManyAttempts):
+            headers["Retry-After"] = str(max(1, int(getattr(exc, "retry_after_s", 60))))
+        if status == 503:
+            logger.error("service unavailable: %s", exc)
+        return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=status, headers=headers)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        if not request.url.path.startswith(("/docs", "/redoc", "/openapi")):
+            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        return response
+
+    for router in build_routers(services, chat, hub, auth):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/family", include_in_schema=False)
+    async def family_page() -> FileResponse:
+        return FileResponse(STATIC / "family.html")
+
+    @app.get("/console", include_in_schema=False)
+    async def console_page() -> FileResponse:
+        return FileResponse(STATIC / "console.html")
 
     @app.post("/api/chat")
-    async def post_chat(body: ChatIn) -> dict[str, Any]:
-        """One message in, the assistant's answers out (text, buttons, speech hints)."""
+    async def post_chat(body: ChatIn, principal: Principal = Depends(trusted)) -> dict[str, Any]:
+        """One message in, the assistant's answers out (text, buttons, speech hints). For the devices and
+        tools of this installation (service key) and staff; family members use /api/residents/{id}/chat."""
         try:
             reply = await chat.handle(body.sender, body.message, body.channel, body.message_id)
         except BadMessage as e:
@@ -124,27 +195,41 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.websocket("/api/voice")
     async def voice_stream(ws: WebSocket) -> None:
         """Speech in, answers out: see gateway.voice_ws for the protocol."""
+        principal = await auth.websocket(ws)
+        if principal is None or principal.kind not in ("service", "operator", "supervisor", "family"):
+            await ws.close(code=CLOSE_UNAUTHORISED)
+            return
+        if principal.kind == "family":  # a family member's browser may speak for their own residents only
+            resident = ws.query_params.get("resident")
+            try:
+                if not resident:
+                    raise HTTPException(status_code=403)
+                await check_resident(services, principal, resident)
+            except HTTPException:
+                await ws.close(code=CLOSE_UNAUTHORISED)
+                return
         await voice_socket(ws, voice)
 
     @app.get("/api/handoffs")
-    async def handoffs(status: str | None = None) -> list[dict[str, Any]]:
+    async def handoffs(status: str | None = None, principal: Principal = Depends(trusted)) -> list[dict[str, Any]]:
         """Conversations waiting for (or with) an operator, with transcript and summary."""
         return [asdict(h) for h in await asyncio.to_thread(services.list_handoffs, status)]
 
     @app.get("/api/calls")
-    async def calls(resident: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    async def calls(resident: str | None = None, limit: int = 50,
+                    principal: Principal = Depends(trusted)) -> list[dict[str, Any]]:
         """Hotline call records, newest first (numbers masked), with transcript and outcome."""
         return [asdict(c) for c in await asyncio.to_thread(services.calls, resident, limit)]
 
     @app.get("/api/calls/{call_id}")
-    async def call(call_id: int) -> dict[str, Any]:
+    async def call(call_id: int, principal: Principal = Depends(trusted)) -> dict[str, Any]:
         try:
             return asdict(await asyncio.to_thread(services.get_call, call_id))
         except YinlingError as e:
             raise HTTPException(status_code=404, detail=str(e)) from e
 
     @app.get("/api/help-requests")
-    async def help_requests() -> list[dict[str, Any]]:
+    async def help_requests(principal: Principal = Depends(trusted)) -> list[dict[str, Any]]:
         """Open help requests, for operators."""
         return [asdict(h) for h in await asyncio.to_thread(services.open_help_requests)]
 

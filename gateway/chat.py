@@ -72,14 +72,36 @@ class ChatService:
         return await asyncio.to_thread(fn, *args, **kwargs)
 
     async def handle(self, sender: str, text: str, channel: str = "text", message_id: str | None = None, *,
-                     phone: str | None = None, location: str | None = None) -> ChatReply:
-        """`phone` and `location`: where the hotline knows them, stored with any help request."""
+                     phone: str | None = None, location: str | None = None,
+                     actor: str | None = None) -> ChatReply:
+        """`phone` and `location`: where the hotline knows them, stored with any help request.
+        `actor`: who typed it when not the elder (`family:<account>`), for the log and the audit."""
         text = clean(text)
         if not text:
             raise BadMessage("message is empty")
         if len(text) > self._max_chars:
             raise BadMessage(f"message is longer than {self._max_chars} characters")
         message_id = message_id or uuid.uuid4().hex
+        reply = await self._turn(sender, text, channel, message_id, phone, location, actor)
+        await self._log(sender, channel, text, reply, actor)
+        return reply
+
+    async def _log(self, sender: str, channel: str, text: str, reply: ChatReply, actor: str | None) -> None:
+        """Every turn goes to the conversation log the operators watch and search. The answer is
+        already decided, so a log that fails costs only the log line, never the answer."""
+        role = "family" if actor and actor.startswith("family:") else "elder"
+        turns = [(role, text, actor)] + [("bot", m.text, None) for m in reply.messages if m.text]
+
+        def write() -> None:
+            for who, said, by in turns:
+                self._services.log_turn(sender, sender, channel, who, said, actor=by)
+        try:
+            await asyncio.to_thread(write)
+        except Exception:
+            logger.exception("could not log the turn of %s", sender)
+
+    async def _turn(self, sender: str, text: str, channel: str, message_id: str, phone: str | None,
+                    location: str | None, actor: str | None) -> ChatReply:
 
         help_id = None
         match = detect_emergency(text)
@@ -101,7 +123,10 @@ class ChatService:
             return ChatReply(message_id, (BotMessage(answer),), True, help_id, match.kind if match else None)
 
         try:
-            raw = await self._rasa.send(sender, text, {"message_id": message_id, "channel": channel})
+            metadata = {"message_id": message_id, "channel": channel}
+            if actor:
+                metadata["actor"] = actor
+            raw = await self._rasa.send(sender, text, metadata)
         except RasaUnavailable as e:
             logger.error("rasa unavailable for %s: %s", sender, e)
             return await self._fail_over(sender, text, channel, message_id, help_id, match, "rasa_down")
@@ -115,6 +140,10 @@ class ChatService:
         # an action that hands off has queued the handoff and says so in its answer
         handed_off = any((m.custom or {}).get("handoff") for m in messages)
         return ChatReply(message_id, messages, handed_off, help_id, match.kind if match else None)
+
+    async def resume(self, sender: str) -> bool:
+        """Back to the bot after an operator: Rasa's ConversationResumed for this conversation."""
+        return await self._rasa.resume(sender)
 
     async def new_session(self, sender: str) -> bool:
         return await self._rasa.new_session(sender)

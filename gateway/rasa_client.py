@@ -56,6 +56,14 @@ class RasaClient:
         except httpx.HTTPError:
             return False
 
+    async def resume(self, sender: str) -> bool:
+        """ConversationResumed: the bot answers this sender again after an operator paused it."""
+        try:
+            response = await self._http.post(f"/conversations/{sender}/tracker/events", json={"event": "resume"})
+            return response.status_code == 200
+        except httpx.HTTPError:
+            return False
+
     async def healthy(self) -> bool:
         try:
             return (await self._http.get("/")).status_code == 200

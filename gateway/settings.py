@@ -15,6 +15,8 @@ class Settings:
     ack_timeout_s: float = 180.0
     voice_preload: bool = True
     satellites: bool = True
+    service_key: str = ""  # empty: yinling.service_key decides (YINLING_SERVICE_KEY or var/service.key)
+    alert_poll_s: float = 0.25
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -26,4 +28,5 @@ class Settings:
             ack_timeout_s=float(os.environ.get("YINLING_ACK_TIMEOUT_S", cls.ack_timeout_s)),
             voice_preload=os.environ.get("YINLING_VOICE_PRELOAD", "1") != "0",
             satellites=os.environ.get("YINLING_SATELLITES", "1") != "0",
+            alert_poll_s=float(os.environ.get("YINLING_ALERT_POLL_S", cls.alert_poll_s)),
         )

@@ -35,6 +35,7 @@ from voice.service import VoiceService
 logger = logging.getLogger(__name__)
 
 MAX_WAV_S = 60.0
+CLOSE_UNAUTHORISED = 4401
 CLOSE_UNKNOWN = 4404
 CLOSE_UNAVAILABLE = 4503
 

@@ -31,6 +31,7 @@ from services import conversations as conversations_uc
 from services import devices as devices_uc
 from services import facilities as facilities_uc
 from services import family as family_uc
+from services import feed as feed_uc
 from services import handoffs as handoffs_uc
 from services import health as health_uc
 from services import help as help_uc
@@ -326,6 +327,9 @@ class Services:
     def list_handoffs(self, status: Optional[str] = None) -> list[HandoffView]:
         return self._run(handoffs_uc.list_handoffs, status)
 
+    def get_handoff(self, handoff_id: int) -> HandoffView:
+        return self._run(handoffs_uc.get_handoff, handoff_id)
+
     def take_handoff(self, handoff_id: int, operator_id: str) -> HandoffView:
         return self._run(handoffs_uc.take_handoff, handoff_id, operator_id, now=self.now())
 
@@ -458,6 +462,10 @@ class Services:
                              channel: Optional[str] = None, since: Optional[datetime] = None,
                              until: Optional[datetime] = None, limit: int = 50) -> list[ConversationSummary]:
         return self._run(conversations_uc.search_conversations, q, resident_id, channel, since, until, limit)
+
+    def feed_marks(self) -> tuple[int, int]:
+        """(last notification id, last turn id): where a live feed starts."""
+        return self._run(feed_uc.feed_marks)
 
     def turns_after(self, after_id: int, limit: int = 500) -> list[TurnView]:
         return self._run(conversations_uc.turns_after, after_id, limit)

@@ -139,6 +139,10 @@ def _load(session: Session, handoff_id: int) -> Handoff:
     return handoff
 
 
+def get_handoff(session: Session, handoff_id: int) -> HandoffView:
+    return handoff_view(_load(session, handoff_id))
+
+
 def _operator(session: Session, operator_id: str) -> Operator:
     operator = session.get(Operator, operator_id) if operator_id else None
     if operator is None:

@@ -26,6 +26,7 @@ from wyoming.server import AsyncEventHandler, AsyncTcpServer
 from wyoming.snd import Played
 
 from voice.audio import PcmFormat, decode
+from yinling.service_key import auth_header
 
 CHUNK_S = 0.064
 
@@ -62,13 +63,14 @@ def _chunks(pcm: bytes, fmt: PcmFormat, seconds: float = CHUNK_S):
 
 async def talk_websocket(url: str, wav: bytes, *, resident: str | None = None, device: str | None = None,
                          out_rate: int = 16000, realtime: bool = False, trailing_silence_s: float = 0.0,
-                         timeout_s: float = 60.0) -> Exchange:
-    """Streams a WAV file as one utterance and collects the answer (text and audio)."""
+                         timeout_s: float = 60.0, headers: dict[str, str] | None = None) -> Exchange:
+    """Streams a WAV file as one utterance and collects the answer (text and audio). `headers`: the
+    gateway's service key by default (see yinling.service_key)."""
     pcm, fmt = _utterance(wav, trailing_silence_s)
     who = f"resident={resident}" if resident else f"device={device}"
     uri = f"{url}?{who}&rate={fmt.rate}&channels={fmt.channels}&out_rate={out_rate}"
     result = Exchange()
-    async with websockets.connect(uri, max_size=None) as ws:
+    async with websockets.connect(uri, max_size=None, extra_headers=headers or auth_header()) as ws:
         ready = json.loads(await ws.recv())
         result.events.append(ready)
         if ready.get("type") != "ready":

@@ -13,6 +13,7 @@ from datetime import date
 import httpx
 
 from yinling import voice_cmds
+from yinling.service_key import auth_header
 from yinling.stack import Stack, StackConfig, StackError
 
 
@@ -37,7 +38,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         "\n银龄 Yinling is running.\n"
         f"  Chat in a terminal:     .venv/bin/python -m yinling chat                 (as resident r-0001)\n"
         f"                          .venv/bin/python -m yinling chat --sender r-0002\n"
+        f"  Family page:            {config.gateway_url}/family      (demo: zhang.jianguo / yinling-demo-2026)\n"
+        f"  Operator console:       {config.gateway_url}/console     (demo: op.li or sup.wang / yinling-demo-2026)\n"
         f"  Chat over HTTP:         curl -s {config.gateway_url}/api/chat -H 'content-type: application/json' \\\n"
+        f"                            -H \"Authorization: Bearer $(cat var/service.key)\" \\\n"
         f"                            -d '{{\"sender\":\"r-0001\",\"message\":\"明天中午订两份饭\"}}'\n"
         f"  Talk (WAV file in/out): .venv/bin/python -m yinling speaker --wav question.wav --out answer.wav\n"
         f"  Voice WebSocket:        {config.gateway_url.replace('http://', 'ws://')}/api/voice?resident=r-0001\n"
@@ -91,7 +95,7 @@ def _say_which_voice_model() -> None:
 def cmd_chat(args: argparse.Namespace) -> int:
     url = args.url.rstrip("/") + "/api/chat"
     print(f"银龄 — 以 {args.sender} 的身份聊天。输入中文，回车发送；空行或 Ctrl-D 退出。")
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=30, headers=auth_header()) as client:
         while True:
             try:
                 text = input("您：").strip()

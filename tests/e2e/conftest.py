@@ -18,6 +18,7 @@ import pytest
 from services.facade import Services
 from tests.pg import require_pg, temp_schema
 from yinling.paths import MODELS
+from yinling.service_key import auth_header
 from yinling.stack import Stack, StackConfig
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
@@ -69,7 +70,11 @@ def stack(services, database_url, tmp_path_factory):
         s.stop()
         raise
     yield s
+    died = s.died()
     s.stop()
+    # Without this a crashed gateway shows only as "connection refused" in every later test.
+    assert not died, "a process of the stack died during the tests:\n" + "\n".join(
+        f"--- {name} {tail}" for name, tail in died.items())
 
 
 class Chat:
@@ -78,7 +83,7 @@ class Chat:
     def __init__(self, stack: Stack, sender: str) -> None:
         self.stack = stack
         self.sender = sender
-        self.http = httpx.Client(base_url=stack.config.gateway_url, timeout=60)
+        self.http = httpx.Client(base_url=stack.config.gateway_url, timeout=60, headers=auth_header())
         # start from a clean conversation for this resident
         httpx.post(f"{stack.config.rasa_url}/conversations/{sender}/tracker/events",
                    json={"event": "restart"}, timeout=10).raise_for_status()

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import TODAY
+from yinling.service_key import auth_header
 
 TOMORROW = TODAY + timedelta(days=1)
 
@@ -212,7 +213,7 @@ def test_out_of_range_health_reading_alerts_family_and_operators(chat, services)
 
 
 def test_bad_messages_get_clear_errors(stack):
-    http = httpx.Client(base_url=stack.config.gateway_url, timeout=30)
+    http = httpx.Client(base_url=stack.config.gateway_url, timeout=30, headers=auth_header())
     assert http.post("/api/chat", json={"sender": "r-0001", "message": "   "}).status_code == 422
     assert http.post("/api/chat", json={"sender": "r-0001", "message": "饭" * 5000}).status_code == 422
     assert http.post("/api/chat", json={"sender": "../etc", "message": "你好"}).status_code == 422

@@ -32,6 +32,7 @@ import httpx
 import pytest
 
 from tests.e2e.phone_calls import phone_status, sip_port, wait_idle, wait_line
+from yinling.service_key import auth_header
 from yinling.stack import Stack, StackConfig
 
 pytestmark = pytest.mark.e2e
@@ -49,7 +50,7 @@ ALLOWED = {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REFER"}
 
 # --- the line --------------------------------------------------------------------------------------
 def call_records(stack: Stack) -> list[dict]:
-    r = httpx.get(f"{stack.config.gateway_url}/api/calls", params={"limit": 500}, timeout=10)
+    r = httpx.get(f"{stack.config.gateway_url}/api/calls", params={"limit": 500}, timeout=10, headers=auth_header())
     r.raise_for_status()
     return r.json()
 
@@ -409,7 +410,7 @@ class StatusPoller:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        with httpx.Client(base_url=self.stack.config.gateway_url, timeout=5) as http:
+        with httpx.Client(base_url=self.stack.config.gateway_url, timeout=5, headers=auth_header()) as http:
             while not self._stop.is_set():
                 try:
                     self.seen.append(http.get("/api/health").json()["phone"])

@@ -19,6 +19,7 @@ import websockets
 from tests.e2e.conftest import TODAY
 from voice.audio import parse_wav
 from voice.speaker_client import WavSatellite, talk_websocket
+from yinling.service_key import auth_header
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +64,7 @@ def test_phone_rate_answer_and_stereo_44k_input(stack, tmp_path):
 def test_spoken_yes_confirms_a_booking_through_the_grammar(stack, services):
     async def converse() -> list[dict]:
         events: list[dict] = []
-        async with websockets.connect(ws_url(stack) + "?resident=r-0022", max_size=None) as ws:
+        async with websockets.connect(ws_url(stack) + "?resident=r-0022", max_size=None, extra_headers=auth_header()) as ws:
             async def until(kind: str) -> dict:
                 while True:
                     message = await asyncio.wait_for(ws.recv(), 60)
@@ -123,7 +124,7 @@ def test_bad_audio_gets_an_error_and_the_session_goes_on(stack, tmp_path):
 
     async def run() -> list[dict]:
         seen: list[dict] = []
-        async with websockets.connect(ws_url(stack) + "?resident=r-0023", max_size=None) as ws:
+        async with websockets.connect(ws_url(stack) + "?resident=r-0023", max_size=None, extra_headers=auth_header()) as ws:
             seen.append(json.loads(await ws.recv()))
             for data in [*bad.values(), b"\x89PNG\r\n\x1a\n" + bytes(100), json.dumps({"type": "format", "rate": 12345}),
                          "not json"]:
@@ -162,7 +163,7 @@ def test_silence_is_reprompted_and_clipping_still_heard(stack, tmp_path, kind):
 
 def test_unknown_resident_is_refused(stack):
     async def run():
-        async with websockets.connect(ws_url(stack) + "?resident=r-9999") as ws:
+        async with websockets.connect(ws_url(stack) + "?resident=r-9999", extra_headers=auth_header()) as ws:
             event = json.loads(await ws.recv())
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await ws.recv()

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from gateway.app import create_app
 from gateway.settings import Settings
 from services.facade import Services
+from yinling.service_key import auth_header
 
 
 def closed_port() -> int:
@@ -30,7 +31,7 @@ def client(tmp_path, monkeypatch):
     port = closed_port()
     settings = Settings(rasa_url=f"http://127.0.0.1:{port}", actions_url=f"http://127.0.0.1:{port}",
                         rasa_timeout_s=2)
-    with TestClient(create_app(settings, services)) as c:
+    with TestClient(create_app(settings, services), headers=auth_header()) as c:
         yield c, services
 
 
