@@ -1,6 +1,7 @@
 """What one action needs to know about the current turn, read from the tracker."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from yinling.keys import message_key
 from zhtext.normalize import clean
+
+FAMILY_ACTOR = re.compile(r"family:\d{1,12}")
 
 # Intents that leave any form to their own rules when nothing in the message answers
 # the form's question; the form asks again after their answer.
@@ -42,6 +45,13 @@ class Turn:
     @property
     def metadata(self) -> dict[str, Any]:
         return self.tracker.latest_message.get("metadata") or {}
+
+    @property
+    def actor(self) -> str:
+        """Who is acting, for the audit log: a family member typing on the elder's behalf (the gateway
+        puts `family:<account id>` in the metadata), else the resident."""
+        actor = str(self.metadata.get("actor") or "")
+        return actor if FAMILY_ACTOR.fullmatch(actor) else f"resident:{self.sender}"
 
     @property
     def channel(self) -> str:

@@ -165,7 +165,7 @@ def book_pending(turn: Turn, pending: dict[str, Any]) -> Events:
         order = runtime.services().book_meal(
             turn.sender, day, pending["meal"], int(pending["portions"]),
             canteen_id=pending["canteen_id"], mode=pending["mode"],
-            idempotency_key=f"meal:{turn.sender}:{pending['id']}", actor=f"resident:{turn.sender}",
+            idempotency_key=f"meal:{turn.sender}:{pending['id']}", actor=turn.actor,
             today=today,
         )
     except MealFull as e:
@@ -283,7 +283,7 @@ def cancel_pending(turn: Turn, pending: dict[str, Any]) -> Events:
     today = runtime.today()
     try:
         order = runtime.services().cancel_order(
-            turn.sender, pending["order_id"], actor=f"resident:{turn.sender}", today=today
+            turn.sender, pending["order_id"], actor=turn.actor, today=today
         )
     except TooLateToCancel:
         turn.say(replies.too_late_to_cancel())

@@ -67,7 +67,7 @@ def book_visit(turn: Turn, pending: dict[str, Any]) -> Events:
         turn.sender, pending["service"],
         date.fromisoformat(pending["date"]) if pending.get("date") else None,
         note=turn.last_said("request_home_visit") or "",
-        idempotency_key=f"visit:{turn.sender}:{pending['id']}", actor=f"resident:{turn.sender}",
+        idempotency_key=f"visit:{turn.sender}:{pending['id']}", actor=turn.actor,
     )
     turn.say(replies.visit_booked(ticket, today))
     return clear_visit_slots()

@@ -245,6 +245,8 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
         handoff = await run(services.append_handoff_message, handoff.conversation_id, "operator", text)
         turn = await run(services.log_turn, handoff.conversation_id, handoff.resident_id,
                          _turn_channel(handoff.channel), "operator", text, actor=principal.actor)
+        await run(services.audit, principal.actor, "handoff.reply", f"handoff:{handoff.id}",
+                  {"conversation": handoff.conversation_id, "chars": len(text)})
         return {"handoff": asdict(handoff), "turn": asdict(turn)}
 
     @desk.post("/handoffs/{handoff_id}/resume")
