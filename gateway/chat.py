@@ -118,7 +118,8 @@ class ChatService:
 
         handoff = await self._open_handoff(sender)
         if handoff is not None:
-            await self._call(self._services.append_handoff_message, sender, "elder", text)
+            who = "family" if actor and actor.startswith("family:") else "elder"  # the operator sees who typed it
+            await self._call(self._services.append_handoff_message, sender, who, text)
             answer = HELP_STORED if match else WITH_OPERATOR
             return ChatReply(message_id, (BotMessage(answer),), True, help_id, match.kind if match else None)
 

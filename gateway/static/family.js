@@ -78,6 +78,10 @@ function renderReply(reply) {
   if (reply.handed_off) addBubble("system", "已转给工作人员，请稍等，工作人员会在这里回复。");
 }
 
+// A tapped quick reply sends its payload (e.g. "/affirm"); the log keeps that. Show the words
+// on the button instead, as the bubble showed when it was tapped.
+const PAYLOAD_WORDS = { "/affirm": "对", "/deny": "不对" };
+
 function renderTurn(turn) {
   if (turn.id != null) {
     if (seenTurns.has(turn.id)) return;
@@ -87,7 +91,9 @@ function renderTurn(turn) {
   if (kind === "family") kind = turn.actor === `family:${account.id}` ? "me" : "family";
   if (kind === "user") kind = "elder";
   if (!BUBBLE[kind]) kind = "system";
-  addBubble(kind, turn.text || "", turn.created_at);
+  const text = turn.text || "";
+  addBubble(kind, (kind === "me" || kind === "family" || kind === "elder") && PAYLOAD_WORDS[text] || text,
+    turn.created_at);
 }
 
 function setBusy(value) {
@@ -283,15 +289,18 @@ function onHealth(x) {
   if (x.resident_id === currentRid) scheduleOverview();
 }
 
-// Staff replies: in the chat when it is the resident on screen, else as an alert.
+// Staff replies: in the chat when it is the resident on screen, else as an alert. Staff notes
+// in the conversation (an operator took it, handed it back to the bot) show in the chat too.
 function onTurn(data) {
   const turn = data.turn || data;
-  if (turn.role !== "operator") return; // our own and the bot's turns come back with the chat reply
+  // our own and the bot's turns come back with the chat reply
+  if (turn.role !== "operator" && turn.role !== "system") return;
   if (turn.resident_id === currentRid) {
     renderTurn(turn);
     scheduleOverview();
     return;
   }
+  if (turn.role !== "operator") return;
   alerts.prepend(h("li", { class: "alert alert-turn", testid: "alert-turn" },
     h("strong", {}, `工作人员回复（${residentName(turn.resident_id)}）`),
     h("p", {}, turn.text || ""), h("small", {}, fmtTime(turn.created_at))));
