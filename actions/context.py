@@ -98,7 +98,11 @@ class Turn:
             kind = event.get("event")
             if kind not in ("user", "bot") or not event.get("text"):
                 continue
-            line = {"role": "elder" if kind == "user" else "bot", "text": event["text"], "ts": event.get("timestamp")}
+            role = "bot"
+            if kind == "user":  # a family member typing for the elder is marked as such for the operator
+                actor = str((event.get("metadata") or {}).get("actor") or "")
+                role = "family" if FAMILY_ACTOR.fullmatch(actor) else "elder"
+            line = {"role": role, "text": event["text"], "ts": event.get("timestamp")}
             if kind == "user":
                 line["intent"] = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
             lines.append(line)

@@ -27,6 +27,10 @@ HELP_STORED = "我已经叫人了，工作人员马上联系您，您别动，�
 WITH_OPERATOR = "已经给您转人工了，工作人员马上就来。您说的话我都记下了。"
 
 
+# The yes/no buttons' payloads (actions.replies.YES_NO_BUTTONS) as the words on the buttons
+BUTTON_WORDS = {"/affirm": "对", "/deny": "不对"}
+
+
 class BadMessage(ValueError):
     """The message cannot be handled as it is (empty, too long)."""
 
@@ -90,7 +94,8 @@ class ChatService:
         """Every turn goes to the conversation log the operators watch and search. The answer is
         already decided, so a log that fails costs only the log line, never the answer."""
         role = "family" if actor and actor.startswith("family:") else "elder"
-        turns = [(role, text, actor)] + [("bot", m.text, None) for m in reply.messages if m.text]
+        said = BUTTON_WORDS.get(text, text)  # a tapped 对 arrives as its payload; people read the word
+        turns = [(role, said, actor)] + [("bot", m.text, None) for m in reply.messages if m.text]
 
         def write() -> None:
             for who, said, by in turns:
