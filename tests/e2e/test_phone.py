@@ -163,6 +163,20 @@ def test_hanging_up_in_the_middle_of_an_answer_leaves_nothing_open(line, service
     assert again["answered"]
 
 
+def test_calls_ended_at_every_moment_of_the_greeting_leave_the_line_up(line, stack):
+    """Four callers at a time hanging up 0.3 to 3.5 s in, six rounds. Freeing an ended call's media
+    port while PJSIP's media clock could still read it crashed the gateway within two rounds (the
+    CI failure of 12023fd: a segfault in SipEngine._free_doomed); ports are now reused instead."""
+    for round_ in range(6):
+        procs = [start_call(line, f"1383599{slot:04d}", [("wait:0.3", "wait:1", "wait:2", "wait:3.5")[(round_ + slot) % 4]],
+                            slot=slot) for slot in range(4)]
+        for proc in procs:
+            proc.communicate(timeout=60)
+        assert stack.processes["gateway"].popen.poll() is None, f"the gateway died in round {round_ + 1}"
+    assert wait_idle(line, timeout_s=30)["active_calls"] == 0
+    assert place_call(line, "13835430007", ["greeting"])["answered"]
+
+
 def test_a_family_member_with_two_elders_is_asked_which(line, services):
     number = "13700009999"
     with Session(services.engine) as db, db.begin():
