@@ -10,15 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import Depends, FastAPI, HTTPException, Request, WebSocket
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, WebSocket
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from gateway.alerts import AlertHub
 from gateway.auth import Authenticator, Principal, check_resident, requires
-from gateway.chat import BadMessage, ChatService
+from gateway.chat import BadMessage, ChatReply, ChatService
 from gateway.rasa_client import RasaClient
+from gateway.schemas import BODY, SIGNED_IN, RowId, errors
 from gateway.settings import Settings
 from gateway.voice_ws import CLOSE_UNAUTHORISED, voice_socket
 from gateway.web_api import build_routers
@@ -37,6 +38,7 @@ from services.errors import (
     YinlingError,
 )
 from services.facade import Services
+from services.types import CallRecordView, HandoffView, HelpRequestView
 from voice.satellites import SatelliteController
 from voice.service import VoiceConfig, VoiceService
 from yinling.service_key import service_key
@@ -163,7 +165,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def console_page() -> FileResponse:
         return FileResponse(STATIC / "console.html")
 
-    @app.post("/api/chat")
+    @app.post("/api/chat", response_model=ChatReply, responses={**errors(*SIGNED_IN, 422), **BODY})
     async def post_chat(body: ChatIn, principal: Principal = Depends(trusted)) -> dict[str, Any]:
         """One message in, the assistant's answers out (text, buttons, speech hints). For the devices and
         tools of this installation (service key) and staff; family members use /api/residents/{id}/chat."""
@@ -210,25 +212,25 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 return
         await voice_socket(ws, voice)
 
-    @app.get("/api/handoffs")
+    @app.get("/api/handoffs", response_model=list[HandoffView], responses=errors(*SIGNED_IN))
     async def handoffs(status: str | None = None, principal: Principal = Depends(trusted)) -> list[dict[str, Any]]:
         """Conversations waiting for (or with) an operator, with transcript and summary."""
         return [asdict(h) for h in await asyncio.to_thread(services.list_handoffs, status)]
 
-    @app.get("/api/calls")
-    async def calls(resident: str | None = None, limit: int = 50,
+    @app.get("/api/calls", response_model=list[CallRecordView], responses=errors(*SIGNED_IN))
+    async def calls(resident: str | None = None, limit: int = Query(default=50, ge=1, le=500),
                     principal: Principal = Depends(trusted)) -> list[dict[str, Any]]:
         """Hotline call records, newest first (numbers masked), with transcript and outcome."""
         return [asdict(c) for c in await asyncio.to_thread(services.calls, resident, limit)]
 
-    @app.get("/api/calls/{call_id}")
-    async def call(call_id: int, principal: Principal = Depends(trusted)) -> dict[str, Any]:
+    @app.get("/api/calls/{call_id}", response_model=CallRecordView, responses=errors(*SIGNED_IN, 404))
+    async def call(call_id: RowId, principal: Principal = Depends(trusted)) -> dict[str, Any]:
         try:
             return asdict(await asyncio.to_thread(services.get_call, call_id))
         except YinlingError as e:
             raise HTTPException(status_code=404, detail=str(e)) from e
 
-    @app.get("/api/help-requests")
+    @app.get("/api/help-requests", response_model=list[HelpRequestView], responses=errors(*SIGNED_IN))
     async def help_requests(principal: Principal = Depends(trusted)) -> list[dict[str, Any]]:
         """Open help requests, for operators."""
         return [asdict(h) for h in await asyncio.to_thread(services.open_help_requests)]

@@ -18,10 +18,34 @@ from sse_starlette.sse import EventSourceResponse
 
 from gateway.alerts import AlertHub
 from gateway.auth import COOKIE, Authenticator, Principal, check_resident, requires
-from gateway.chat import BadMessage, ChatService
+from gateway.chat import BadMessage, ChatReply, ChatService
+from gateway.schemas import (
+    BODY,
+    SIGNED_IN,
+    AccountOut,
+    HandoffReplyOut,
+    HandoffResumeOut,
+    LoginOut,
+    MeOut,
+    OverviewOut,
+    ResetCodeOut,
+    RowId,
+    errors,
+)
 from services.errors import InvalidCredentials
 from services.facade import Services
-from services.types import AccountView
+from services.types import (
+    AccountView,
+    CallRecordView,
+    CanteenOrderView,
+    ConversationSummary,
+    FacilityView,
+    HandoffView,
+    HelpDeskView,
+    HelpRequestView,
+    TicketView,
+    TurnView,
+)
 
 MESSAGE_ID = r"^[A-Za-z0-9_-]{1,64}$"
 TICKET_STATUS = r"^(open|assigned|done|cancelled)$"
@@ -90,9 +114,9 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
     supervisor = requires(auth, "supervisor")
 
     # --- signing in and out ------------------------------------------------------------------
-    accounts = APIRouter(prefix="/api/auth", tags=["auth"])
+    accounts = APIRouter(prefix="/api/auth", tags=["auth"], responses=errors(401, 403, 422, 429, 503))
 
-    @accounts.post("/login")
+    @accounts.post("/login", response_model=LoginOut, responses=BODY)
     async def login(body: LoginIn, request: Request, response: Response) -> dict[str, Any]:
         """Sign in with a user name and password. Sets the session cookie for pages and returns the
         token for API clients. Repeated failures are refused for a while (429, Retry-After)."""
@@ -112,7 +136,7 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
         response.status_code = 204
         return response
 
-    @accounts.post("/password", status_code=204)
+    @accounts.post("/password", status_code=204, responses=errors(400))
     async def change_password(body: PasswordIn, principal: Principal = Depends(family_or_staff)) -> Response:
         try:
             # the other sessions of the account end; this one goes on
@@ -122,25 +146,25 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
             raise HTTPException(status_code=400, detail="原密码不对") from None
         return Response(status_code=204)
 
-    @accounts.post("/reset", status_code=204)
+    @accounts.post("/reset", status_code=204, responses=BODY)
     async def reset_password(body: ResetIn) -> Response:
         """A new password with the one-time code an operator gave (by phone, in person)."""
         await run(services.reset_password, body.username, body.code, body.new_password)
         return Response(status_code=204)
 
-    me = APIRouter(prefix="/api", tags=["auth"])
+    me = APIRouter(prefix="/api", tags=["auth"], responses=errors(*SIGNED_IN))
 
-    @me.get("/me")
+    @me.get("/me", response_model=MeOut)
     async def whoami(principal: Principal = Depends(family_or_staff)) -> dict[str, Any]:
         return {"account": account_json(principal.account), "csrf_token": principal.csrf_token}
 
     # --- acting for a resident ---------------------------------------------------------------
-    residents = APIRouter(prefix="/api/residents", tags=["family"])
+    residents = APIRouter(prefix="/api/residents", tags=["family"], responses=errors(*SIGNED_IN, 404, 422))
 
     async def for_resident(resident_id: str, principal: Principal) -> None:
         await check_resident(services, principal, resident_id)
 
-    @residents.post("/{resident_id}/chat")
+    @residents.post("/{resident_id}/chat", response_model=ChatReply, responses=BODY)
     async def resident_chat(resident_id: str, body: WebChatIn,
                             principal: Principal = Depends(family_or_staff)) -> dict[str, Any]:
         """A message to the assistant on the resident's behalf: the same bot, the same confirmations."""
@@ -151,7 +175,7 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
             raise HTTPException(status_code=422, detail=str(e)) from e
         return asdict(reply)
 
-    @residents.get("/{resident_id}/overview")
+    @residents.get("/{resident_id}/overview", response_model=OverviewOut)
     async def overview(resident_id: str, principal: Principal = Depends(family_or_staff)) -> dict[str, Any]:
         """Upcoming meal orders, open home-visit tickets and recent calls for help."""
         await for_resident(resident_id, principal)
@@ -162,13 +186,13 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
         return {"resident": {"id": resident.id, "name": resident.name, "honorific": resident.honorific},
                 "orders": _plain(orders), "tickets": _plain(tickets), "help": _plain(help_)}
 
-    @residents.get("/{resident_id}/conversation")
+    @residents.get("/{resident_id}/conversation", response_model=list[TurnView])
     async def resident_conversation(resident_id: str, principal: Principal = Depends(family_or_staff)) -> list[dict]:
         await for_resident(resident_id, principal)
         return _plain(await run(services.conversation, resident_id))
 
     # --- live alerts -------------------------------------------------------------------------
-    alerts = APIRouter(prefix="/api/alerts", tags=["alerts"])
+    alerts = APIRouter(prefix="/api/alerts", tags=["alerts"], responses=errors(*SIGNED_IN))
 
     @alerts.get("/stream", response_class=EventSourceResponse,
                 responses={200: {"content": {"text/event-stream": {}},
@@ -185,6 +209,7 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
 
         async def events():
             try:
+                await hub.ready.wait()  # the poller has its starting point: from here on nothing is missed
                 yield {"event": "ready", "data": json.dumps({"subscribers": hub.subscribers})}
                 while not subscriber.dropped:
                     try:
@@ -200,22 +225,22 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
         return EventSourceResponse(events(), ping=15, headers={"Cache-Control": "no-store"})
 
     # --- the operator desk -------------------------------------------------------------------
-    desk = APIRouter(prefix="/api/desk", tags=["desk"])
+    desk = APIRouter(prefix="/api/desk", tags=["desk"], responses=errors(*SIGNED_IN, 404, 409, 422))
 
-    @desk.get("/help")
+    @desk.get("/help", response_model=list[HelpDeskView])
     async def desk_help(include_resolved: bool = False, principal: Principal = Depends(staff)) -> list[dict]:
         """Help requests, open ones first and newest on top, with the unmasked phone number."""
         return _plain(await run(services.help_requests_for_desk, include_resolved, 200))
 
-    @desk.post("/help/{request_id}/ack")
-    async def desk_ack(request_id: int, principal: Principal = Depends(staff)) -> dict[str, Any]:
+    @desk.post("/help/{request_id}/ack", response_model=HelpRequestView)
+    async def desk_ack(request_id: RowId, principal: Principal = Depends(staff)) -> dict[str, Any]:
         return asdict(await run(services.acknowledge_help, request_id, principal.actor))
 
-    @desk.post("/help/{request_id}/resolve")
-    async def desk_resolve(request_id: int, body: NoteIn, principal: Principal = Depends(staff)) -> dict[str, Any]:
+    @desk.post("/help/{request_id}/resolve", response_model=HelpRequestView, responses=BODY)
+    async def desk_resolve(request_id: RowId, body: NoteIn, principal: Principal = Depends(staff)) -> dict[str, Any]:
         return asdict(await run(services.resolve_help, request_id, principal.actor, body.note))
 
-    @desk.get("/handoffs")
+    @desk.get("/handoffs", response_model=list[HandoffView])
     async def desk_handoffs(status: Optional[str] = Query(default=None, pattern=r"^(queued|taken|closed)$"),
                             principal: Principal = Depends(staff)) -> list[dict]:
         handoffs = await run(services.list_handoffs, status)
@@ -224,16 +249,16 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
     async def _handoff(handoff_id: int):
         return await run(services.get_handoff, handoff_id)
 
-    @desk.post("/handoffs/{handoff_id}/take")
-    async def desk_take(handoff_id: int, principal: Principal = Depends(staff)) -> dict[str, Any]:
+    @desk.post("/handoffs/{handoff_id}/take", response_model=HandoffView)
+    async def desk_take(handoff_id: RowId, principal: Principal = Depends(staff)) -> dict[str, Any]:
         """The operator takes the conversation; the bot stays quiet in it. 409 when another has it."""
         handoff = await run(services.take_handoff, handoff_id, principal.account.operator_id)
         await run(services.log_turn, handoff.conversation_id, handoff.resident_id, _turn_channel(handoff.channel),
                   "system", f"工作人员{principal.account.display_name}已接手", actor=principal.actor)
         return asdict(handoff)
 
-    @desk.post("/handoffs/{handoff_id}/reply")
-    async def desk_reply(handoff_id: int, body: ReplyIn, principal: Principal = Depends(staff)) -> dict[str, Any]:
+    @desk.post("/handoffs/{handoff_id}/reply", response_model=HandoffReplyOut, responses=BODY)
+    async def desk_reply(handoff_id: RowId, body: ReplyIn, principal: Principal = Depends(staff)) -> dict[str, Any]:
         """The operator writes in the conversation, as a person; the family page shows it at once."""
         handoff = await _handoff(handoff_id)
         if handoff.status != "taken" or (handoff.taken_by != principal.account.operator_id
@@ -249,8 +274,8 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
                   {"conversation": handoff.conversation_id, "chars": len(text)})
         return {"handoff": asdict(handoff), "turn": asdict(turn)}
 
-    @desk.post("/handoffs/{handoff_id}/resume")
-    async def desk_resume(handoff_id: int, principal: Principal = Depends(staff)) -> dict[str, Any]:
+    @desk.post("/handoffs/{handoff_id}/resume", response_model=HandoffResumeOut)
+    async def desk_resume(handoff_id: RowId, principal: Principal = Depends(staff)) -> dict[str, Any]:
         """Hands the conversation back to the bot (Rasa's ConversationResumed)."""
         handoff = await run(services.close_handoff, handoff_id, principal.account.operator_id)
         resumed = await chat.resume(handoff.conversation_id)
@@ -258,14 +283,14 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
                   "system", "已交还智能助手", actor=principal.actor)
         return {"handoff": asdict(handoff), "bot_resumed": resumed}
 
-    @desk.get("/conversations/live")
+    @desk.get("/conversations/live", response_model=list[ConversationSummary])
     async def desk_live(minutes: int = Query(default=15, ge=1, le=24 * 60),
                         principal: Principal = Depends(staff)) -> list[dict]:
         """Conversations on any channel (text, web, speaker, phone) with a turn in the last minutes."""
         since = services.now() - timedelta(minutes=minutes)
         return _plain(await run(services.live_conversations, since))
 
-    @desk.get("/conversations/search")
+    @desk.get("/conversations/search", response_model=list[ConversationSummary])
     async def desk_search(q: Optional[str] = Query(default=None, max_length=100),
                           resident: Optional[str] = Query(default=None, max_length=20),
                           channel: Optional[str] = Query(default=None, pattern=r"^(text|speaker|phone|web)$"),
@@ -274,49 +299,49 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
         return _plain(await run(services.search_conversations, q or None, resident or None, channel,
                                 _aware(since), _aware(until)))
 
-    @desk.get("/conversations/{conversation_id}")
+    @desk.get("/conversations/{conversation_id}", response_model=list[TurnView])
     async def desk_conversation(conversation_id: str, principal: Principal = Depends(staff)) -> list[dict]:
         return _plain(await run(services.conversation, conversation_id))
 
-    @desk.get("/tickets")
+    @desk.get("/tickets", response_model=list[TicketView])
     async def desk_tickets(status: Optional[str] = Query(default=None, pattern=TICKET_STATUS),
                            principal: Principal = Depends(staff)) -> list[dict]:
         return _plain(await run(services.list_tickets, status))
 
-    @desk.post("/tickets/{ticket_id}/assign")
-    async def desk_assign(ticket_id: int, body: AssignIn, principal: Principal = Depends(staff)) -> dict[str, Any]:
+    @desk.post("/tickets/{ticket_id}/assign", response_model=TicketView, responses=BODY)
+    async def desk_assign(ticket_id: RowId, body: AssignIn, principal: Principal = Depends(staff)) -> dict[str, Any]:
         return asdict(await run(services.assign_ticket, ticket_id, body.assignee, principal.actor))
 
-    @desk.post("/tickets/{ticket_id}/update")
-    async def desk_ticket_update(ticket_id: int, body: TicketUpdateIn,
+    @desk.post("/tickets/{ticket_id}/update", response_model=TicketView, responses=BODY)
+    async def desk_ticket_update(ticket_id: RowId, body: TicketUpdateIn,
                                  principal: Principal = Depends(staff)) -> dict[str, Any]:
         return asdict(await run(services.update_ticket, ticket_id, body.status, body.note, principal.actor))
 
-    @desk.get("/canteens")
+    @desk.get("/canteens", response_model=list[FacilityView])
     async def desk_canteens(principal: Principal = Depends(staff)) -> list[dict]:
         return _plain(await run(services.canteens))
 
-    @desk.get("/canteens/{canteen_id}/orders")
+    @desk.get("/canteens/{canteen_id}/orders", response_model=list[CanteenOrderView])
     async def desk_canteen_orders(canteen_id: str, day: Optional[date] = None,
                                   principal: Principal = Depends(staff)) -> list[dict]:
         """The day's orders of one canteen, for its kitchen and its delivery round."""
         return _plain(await run(services.canteen_orders, canteen_id, day or services.today()))
 
-    @desk.get("/calls")
+    @desk.get("/calls", response_model=list[CallRecordView])
     async def desk_calls(resident: Optional[str] = Query(default=None, max_length=20),
                          limit: int = Query(default=50, ge=1, le=500),
                          principal: Principal = Depends(staff)) -> list[dict]:
         return _plain(await run(services.calls, resident, limit, True))
 
-    @desk.get("/calls/{call_id}")
-    async def desk_call(call_id: int, principal: Principal = Depends(staff)) -> dict[str, Any]:
+    @desk.get("/calls/{call_id}", response_model=CallRecordView)
+    async def desk_call(call_id: RowId, principal: Principal = Depends(staff)) -> dict[str, Any]:
         return asdict(await run(services.get_call, call_id, True))
 
-    @desk.get("/accounts")
+    @desk.get("/accounts", response_model=list[AccountOut])
     async def desk_accounts(principal: Principal = Depends(supervisor)) -> list[dict]:
         return [account_json(a) for a in await run(services.accounts)]
 
-    @desk.post("/accounts/{username}/reset")
+    @desk.post("/accounts/{username}/reset", response_model=ResetCodeOut)
     async def desk_reset(username: str, principal: Principal = Depends(staff)) -> dict[str, str]:
         """A one-time code (24 h) for the account holder to set a new password; their sessions end."""
         code = await run(services.issue_password_reset, username, principal.account.operator_id)
