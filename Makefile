@@ -12,7 +12,7 @@ HAND_WRITTEN_NLU := $(filter-out nlu_data/train/generated_noisy.yml,$(wildcard n
 TRAIN_INPUTS := bot/config.yml bot/domain.yml $(wildcard bot/data/*.yml) $(HAND_WRITTEN_NLU) \
                 nlu_data/train/generated_noisy.yml $(wildcard bot/dict/*) $(wildcard bot/components/*.py)
 
-.PHONY: run setup train data test test-fast bench bench-voice bench-phone nlu-eval clean-model models
+.PHONY: run setup train data test test-fast bench bench-voice bench-phone bench-web nlu-eval clean-model models
 
 ## run: set up what is missing, train if stale, start Rasa + actions + gateway
 run: setup $(MODEL)
@@ -58,6 +58,10 @@ bench-voice: setup $(MODEL)
 ## bench-phone: real calls at 1, 4 and 8 at once: end of speech / key press to first answer audio, RTP jitter, gaps, CPU per call
 bench-phone: setup $(MODEL)
 	$(APP_PY) bench/phone.py
+
+## bench-web: 50 family members signed in with live alert streams, chatting; chat latency, alert delivery, gateway memory
+bench-web: setup $(MODEL)
+	$(APP_PY) bench/web.py
 
 ## models: the Vosk models (list; fetch the Mandarin default where the network allows)
 models: setup
