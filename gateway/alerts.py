@@ -20,7 +20,9 @@ from services.types import HelpDeskView, NotificationView, TurnView
 
 logger = logging.getLogger(__name__)
 
-QUEUE_LIMIT = 500  # a page this far behind has gone away: it is dropped and reconnects
+# A page this far behind has gone away: it is dropped and reconnects. Well above what one poll can
+# bring (500 turns, 500 notifications), so a burst after a database pause drops nobody who reads.
+QUEUE_LIMIT = 2000
 
 
 def _iso(value: Any) -> Any:

@@ -97,11 +97,8 @@ class ChatService:
         said = BUTTON_WORDS.get(text, text)  # a tapped 对 arrives as its payload; people read the word
         turns = [(role, said, actor)] + [("bot", m.text, None) for m in reply.messages if m.text]
 
-        def write() -> None:
-            for who, said, by in turns:
-                self._services.log_turn(sender, sender, channel, who, said, actor=by)
         try:
-            await asyncio.to_thread(write)
+            await asyncio.to_thread(self._services.log_exchange, sender, sender, channel, turns)
         except Exception:
             logger.exception("could not log the turn of %s", sender)
 

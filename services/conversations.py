@@ -4,7 +4,7 @@ and the family page's chat history. ID numbers are stripped before anything is s
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import Optional, Sequence
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, aliased
@@ -96,6 +96,21 @@ def log_turn(
     session.add(turn)
     session.flush()
     return turn_view(turn)
+
+
+def log_exchange(
+    session: Session,
+    conversation_id: str,
+    resident_id: Optional[str],
+    channel: str,
+    turns: Sequence[tuple[str, str, Optional[str]]],
+    *,
+    now: Optional[datetime] = None,
+) -> list[TurnView]:
+    """One message and its answers, as (role, text, actor) in order, in one transaction: a chat
+    turn costs one commit, not one per line."""
+    return [log_turn(session, conversation_id, resident_id, channel, role, text, actor=actor, now=now)
+            for role, text, actor in turns]
 
 
 def conversation(session: Session, conversation_id: str, limit: int = 200) -> list[TurnView]:

@@ -452,6 +452,12 @@ class Services:
         return self._run(conversations_uc.log_turn, conversation_id, resident_id, channel, role, text,
                          actor=actor, intent=intent, now=self.now())
 
+    def log_exchange(self, conversation_id: str, resident_id: Optional[str], channel: str,
+                     turns: Sequence[tuple[str, str, Optional[str]]]) -> list[TurnView]:
+        """A chat turn's lines, (role, text, actor) each, in one transaction."""
+        return self._run(conversations_uc.log_exchange, conversation_id, resident_id, channel, list(turns),
+                         now=self.now())
+
     def conversation(self, conversation_id: str, limit: int = 200) -> list[TurnView]:
         return self._run(conversations_uc.conversation, conversation_id, limit)
 

@@ -71,6 +71,18 @@ def test_log_turn_refuses_bad_input(services, args, reason):
     assert err.value.reason == reason
 
 
+def test_an_exchange_is_logged_in_order_or_not_at_all(services):
+    conversation = cid("x")
+    turns = services.log_exchange(conversation, "r-0001", "web", [("family", "明天中午订饭", "family:1"),
+                                                                   ("bot", "订几份？", None), ("bot", "好的", None)])
+    assert [(t.role, t.text, t.actor) for t in turns] == [("family", "明天中午订饭", "family:1"),
+                                                          ("bot", "订几份？", None), ("bot", "好的", None)]
+    assert [t.id for t in services.conversation(conversation)] == [t.id for t in turns]
+    with pytest.raises(InvalidRequest):
+        services.log_exchange(conversation, "r-0001", "web", [("elder", "再说一遍", None), ("robot", "?", None)])
+    assert len(services.conversation(conversation)) == 3, "a bad line leaves none of its exchange behind"
+
+
 def test_conversation_limit_keeps_the_latest_turns(services):
     conv = cid()
     turns = [services.log_turn(conv, "r-0003", "text", "elder" if i % 2 == 0 else "bot", f"第{i}句") for i in range(6)]
