@@ -271,3 +271,19 @@ def test_two_operators_cannot_take_the_same_conversation(gateway):
     r = client.post(f"/api/desk/handoffs/{handoff.id}/take", headers=wang)
     assert r.status_code == 409
     assert client.post(f"/api/desk/handoffs/{handoff.id}/reply", json={"text": "我来"}, headers=li).status_code == 200
+
+
+def test_the_voice_socket_is_shut_to_strangers_and_to_other_families(gateway):
+    from starlette.websockets import WebSocketDisconnect
+
+    app, client, *_ = gateway
+    family = bearer(sign_in(client, "zhang.jianguo"))
+    client.cookies.clear()
+    for url, headers in ((f"/api/voice?resident={OWN}", {}),  # nobody signed in
+                         (f"/api/voice?resident={OTHER}", family),  # another family's elder
+                         ("/api/voice?device=spk-0001", family),  # a device is not a family member's to drive
+                         (f"/api/voice?resident={OWN}", {"Authorization": "Bearer forged"})):
+        with pytest.raises(WebSocketDisconnect) as refused:
+            with client.websocket_connect(url, headers=headers) as ws:
+                ws.receive_text()
+        assert refused.value.code == 4401, url
