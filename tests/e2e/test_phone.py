@@ -167,6 +167,8 @@ def test_calls_ended_at_every_moment_of_the_greeting_leave_the_line_up(line, sta
     """Four callers at a time hanging up 0.3 to 3.5 s in, six rounds. Freeing an ended call's media
     port while PJSIP's media clock could still read it crashed the gateway within two rounds (the
     CI failure of 12023fd: a segfault in SipEngine._free_doomed); ports are now reused instead."""
+    if not stack.config.database_url.startswith("sqlite"):
+        pytest.skip("the SIP stack's media ports do not depend on the database: run once, on SQLite")
     for round_ in range(6):
         procs = [start_call(line, f"1383599{slot:04d}", [("wait:0.3", "wait:1", "wait:2", "wait:3.5")[(round_ + slot) % 4]],
                             slot=slot) for slot in range(4)]
