@@ -32,7 +32,6 @@ import os
 import random
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +44,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.text_turn import cpu_seconds, pct, rss_mb  # noqa: E402  (the same figures as the text bench)
 from services.facade import Services  # noqa: E402
 from services.models import FamilyMember  # noqa: E402
 from services.seed_data import DEMO_PASSWORD  # noqa: E402
@@ -62,25 +62,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MB."""
-    out = subprocess.run(["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)],
-                         capture_output=True, text=True).stdout
-    return sum(int(x) for x in out.split()) / 1024
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its waited-for children so far."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
-    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
 def line(label: str, values: list[float], unit: str = "ms") -> str:
