@@ -1,6 +1,9 @@
 """Talks to Rasa's REST channel and HTTP API."""
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -10,16 +13,63 @@ class RasaUnavailable(Exception):
     """Rasa did not answer, answered with an error, or answered nonsense."""
 
 
+class ConversationBusy(RasaUnavailable):
+    """The conversation's previous message has not come back from Rasa in time."""
+
+
+class ConversationLocks:
+    """One FIFO lock per conversation, kept only while someone holds or waits for it.
+
+    Rasa locks a conversation while it handles a message, and a second message for it
+    polls that lock once a second (LockStore.lock's default wait): two family members of
+    one elder, or a family member and the elder's speaker, typing at once cost the second
+    a whole second. Waiting here instead hands the conversation on the moment the first
+    answer is back, and keeps each conversation's messages in the order they came."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, conversation_id: str, wait_s: float) -> AsyncIterator[None]:
+        """Raises ConversationBusy after `wait_s` without the lock (the message before is stuck)."""
+        lock, users = self._locks.get(conversation_id, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[conversation_id] = (lock, users + 1)
+        try:
+            try:
+                async with asyncio.timeout(wait_s):
+                    await lock.acquire()
+            except TimeoutError:
+                raise ConversationBusy(f"conversation {conversation_id} still busy after {wait_s:g} s") from None
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:
+            lock, users = self._locks[conversation_id]
+            if users == 1:
+                del self._locks[conversation_id]
+            else:
+                self._locks[conversation_id] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 class RasaClient:
     def __init__(self, base_url: str, timeout_s: float) -> None:
         self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
+        self._wait_s = timeout_s
+        self.locks = ConversationLocks()
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         try:
-            response = await self._http.post(
-                "/webhooks/rest/webhook",
-                json={"sender": sender, "message": text, "metadata": metadata},
-            )
+            async with self.locks.hold(sender, self._wait_s):
+                response = await self._http.post(
+                    "/webhooks/rest/webhook",
+                    json={"sender": sender, "message": text, "metadata": metadata},
+                )
             response.raise_for_status()
             messages = response.json()
         except (httpx.HTTPError, ValueError) as e:
@@ -50,18 +100,20 @@ class RasaClient:
         """Starts a new Rasa session for the sender (a new phone call): slots carry over, the
         dialogue's memory of misses does not. False when Rasa could not be reached."""
         try:
-            response = await self._http.post(f"/conversations/{sender}/execute",
-                                             json={"name": "action_session_start"})
+            async with self.locks.hold(sender, self._wait_s):
+                response = await self._http.post(f"/conversations/{sender}/execute",
+                                                 json={"name": "action_session_start"})
             return response.status_code == 200
-        except httpx.HTTPError:
+        except (httpx.HTTPError, ConversationBusy):
             return False
 
     async def resume(self, sender: str) -> bool:
         """ConversationResumed: the bot answers this sender again after an operator paused it."""
         try:
-            response = await self._http.post(f"/conversations/{sender}/tracker/events", json={"event": "resume"})
+            async with self.locks.hold(sender, self._wait_s):
+                response = await self._http.post(f"/conversations/{sender}/tracker/events", json={"event": "resume"})
             return response.status_code == 200
-        except httpx.HTTPError:
+        except (httpx.HTTPError, ConversationBusy):
             return False
 
     async def healthy(self) -> bool:

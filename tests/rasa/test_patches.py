@@ -154,3 +154,31 @@ def test_joined_sparse_features_equal_scipys(rows):
     with pytest.raises(ValueError):
         Features._combine_sparse_features(Features(parts[0], "sequence", "text", "a"),
                                           Features(scipy.sparse.random(rows + 1, 3, format="coo"), "sequence", "text", "c"))
+
+
+def test_a_waiting_message_gets_the_conversation_as_soon_as_it_is_free():
+    """Two messages for one conversation: the second takes the lock within the patch's poll
+    interval of the first letting go (Rasa's own default polls once a second)."""
+    import asyncio
+
+    from rasa.core.lock_store import InMemoryLockStore
+
+    patches.apply()
+    store = InMemoryLockStore()
+    taken: dict[str, float] = {}
+
+    async def message(name: str, hold_s: float) -> None:
+        async with store.lock("r-0001"):
+            taken[name] = time.perf_counter()
+            await asyncio.sleep(hold_s)
+        taken[name + " done"] = time.perf_counter()
+
+    async def both() -> None:
+        first = asyncio.create_task(message("first", 0.2))
+        await asyncio.sleep(0.01)
+        await asyncio.gather(first, message("second", 0.0))
+
+    asyncio.run(both())
+    assert taken["second"] >= taken["first done"]  # still one at a time, in order
+    waited = taken["second"] - taken["first done"]
+    assert waited < patches.LOCK_POLL_S + 0.2, f"the second message waited {waited:.2f} s after the lock was free"
