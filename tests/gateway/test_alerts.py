@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
 import httpx
@@ -25,19 +25,12 @@ from sqlalchemy import insert, update
 
 from gateway.alerts import QUEUE_LIMIT, Alert, AlertHub
 from gateway.app import create_app
-from gateway.settings import Settings
-from services import passwords
 from services.facade import Services
 from services.models import ConversationTurn, FamilyMember
+from tests.gateway.offline import free_port, offline_settings, seeded_services
 
 OWN, OTHER = "r-0001", "r-0002"  # zhang.jianguo's mother; li.hongxia's mother
 DELIVERY_S = 1.0  # the promise: a family page hears of a call for help within a second
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -52,18 +45,10 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("alerts")
-    # cheap hashing: nothing here is about passwords, and seeding hashes every demo account's
-    previous = passwords.use_hasher(passwords.PasswordHasher(time_cost=1, memory_cost=2048, parallelism=1))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("YINLING_OUTBOX", str(tmp / "outbox.jsonl"))
-        mp.setenv("YINLING_SIP_PORT", "0")
-        services = Services(f"sqlite:///{tmp / 'y.db'}")
-        services.create_all_and_seed(date.today())
-        closed = _free_port()
-        app = create_app(Settings(rasa_url=f"http://127.0.0.1:{closed}", actions_url=f"http://127.0.0.1:{closed}",
-                                  rasa_timeout_s=2, voice_preload=False, satellites=False), services)
-        port = _free_port()
+    # cheap hashing: nothing here is about passwords
+    with seeded_services(tmp_path_factory.mktemp("alerts"), cheap_hashes=True) as services:
+        app = create_app(offline_settings(), services)
+        port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                                lifespan="on", timeout_graceful_shutdown=2))
         thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
@@ -80,8 +65,6 @@ def live(tmp_path_factory):
         finally:
             server.should_exit = True
             thread.join(15)
-            services.close()
-            passwords.use_hasher(previous)
 
 
 @dataclass(frozen=True)

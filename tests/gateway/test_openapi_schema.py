@@ -16,9 +16,6 @@ would make this file take many minutes without testing anything more.
 """
 from __future__ import annotations
 
-import socket
-from datetime import date
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -32,8 +29,8 @@ from schemathesis.checks import (
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from services import passwords
 from services.facade import Services
+from tests.gateway.offline import offline_settings, seeded_services
 
 STREAM = "/api/alerts/stream"
 USERS = {"family": "zhang.jianguo", "operator": "op.li", "supervisor": "sup.wang"}
@@ -41,12 +38,6 @@ USERS = {"family": "zhang.jianguo", "operator": "op.li", "supervisor": "sup.wang
 PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/auth/reset"), ("GET", "/api/health")}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Gateway:
@@ -72,18 +63,8 @@ class Gateway:
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("openapi")
-    previous = passwords.use_hasher(passwords.PasswordHasher(time_cost=1, memory_cost=2048, parallelism=1))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("YINLING_OUTBOX", str(tmp / "outbox.jsonl"))
-        mp.setenv("YINLING_SIP_PORT", "0")
-        services = Services(f"sqlite:///{tmp / 'y.db'}")
-        services.create_all_and_seed(date.today())
-        port = _closed_port()
-        yield Gateway(services, Settings(rasa_url=f"http://127.0.0.1:{port}", actions_url=f"http://127.0.0.1:{port}",
-                                         rasa_timeout_s=2, voice_preload=False, satellites=False))
-        services.close()
-    passwords.use_hasher(previous)
+    with seeded_services(tmp_path_factory.mktemp("openapi"), cheap_hashes=True) as services:
+        yield Gateway(services, offline_settings())
 
 
 @pytest.fixture

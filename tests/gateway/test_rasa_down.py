@@ -5,34 +5,19 @@ closed port on loopback), which is the situation under test, not a mock.
 """
 from __future__ import annotations
 
-import socket
-from datetime import date
-
 import pytest
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
-from gateway.settings import Settings
-from services.facade import Services
+from tests.gateway.offline import offline_settings, seeded_services
 from yinling.service_key import auth_header
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # closed again when the block ends
-
-
 @pytest.fixture
-def client(tmp_path, monkeypatch):
-    monkeypatch.setenv("YINLING_OUTBOX", str(tmp_path / "outbox.jsonl"))
-    services = Services(f"sqlite:///{tmp_path / 'y.db'}")
-    services.create_all_and_seed(date.today())
-    port = closed_port()
-    settings = Settings(rasa_url=f"http://127.0.0.1:{port}", actions_url=f"http://127.0.0.1:{port}",
-                        rasa_timeout_s=2)
-    with TestClient(create_app(settings, services), headers=auth_header()) as c:
-        yield c, services
+def client(tmp_path):
+    with seeded_services(tmp_path, cheap_hashes=True) as services:
+        with TestClient(create_app(offline_settings(), services), headers=auth_header()) as c:
+            yield c, services
 
 
 def test_rasa_down_apologises_and_queues_a_handoff(client):

@@ -6,9 +6,8 @@ and a chat that gets through still gets its apology-and-handoff answer.
 """
 from __future__ import annotations
 
-import socket
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from fastapi.routing import APIRoute
@@ -16,10 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from gateway.app import create_app
-from gateway.settings import Settings
-from services.facade import Services
 from services.models import FamilyMember
 from services.seed_data import DEMO_PASSWORD
+from tests.gateway.offline import offline_settings, seeded_services
 from yinling.service_key import auth_header
 
 PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/auth/reset"), ("GET", "/api/health")}
@@ -50,25 +48,13 @@ class Clock:
         return self.now
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def gateway(tmp_path, monkeypatch):
-    monkeypatch.setenv("YINLING_OUTBOX", str(tmp_path / "outbox.jsonl"))
-    monkeypatch.setenv("YINLING_SIP_PORT", "0")
+def gateway(tmp_path):
     clock = Clock()
-    services = Services(f"sqlite:///{tmp_path / 'y.db'}", clock=clock)
-    services.create_all_and_seed(date.today())
-    port = closed_port()
-    settings = Settings(rasa_url=f"http://127.0.0.1:{port}", actions_url=f"http://127.0.0.1:{port}",
-                        rasa_timeout_s=2, voice_preload=False, satellites=False)
-    app = create_app(settings, services)
-    with TestClient(app) as client:
-        yield app, client, services, clock
+    with seeded_services(tmp_path, cheap_hashes=False, clock=clock) as services:  # real argon2: sign-in is tested
+        app = create_app(offline_settings(), services)
+        with TestClient(app) as client:
+            yield app, client, services, clock
 
 
 def routes(app) -> list[tuple[str, str]]:
