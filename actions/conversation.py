@@ -1,6 +1,8 @@
 """Greeting, confirmation, correction, repeat, fallback and handoff."""
 from __future__ import annotations
 
+from datetime import timedelta, timezone
+
 from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions import replies, runtime
@@ -8,9 +10,12 @@ from actions.base import Events, YinlingAction, hand_off
 from actions.context import Turn
 from actions.meals import book_pending, cancel_pending, clear_order_slots, correct_pending
 from actions.visits import book_visit, correct_visit
-from services.errors import UnknownResident
+from services.clock import utcnow
+from services.errors import UnknownResident, YinlingError
 
 FALLBACKS_BEFORE_HANDOFF = 2
+REPEAT_LOOKBACK_TURNS = 10
+REPEAT_LOG_WINDOW = timedelta(minutes=10)
 
 
 class ActionGreet(YinlingAction):
@@ -85,24 +90,47 @@ class ActionRepeat(YinlingAction):
         return "action_repeat"
 
     def handle(self, turn: Turn) -> Events:
-        events = turn.tracker.events
-        # skip the current user message, then take the bot lines of the turn before it
-        index = len(events) - 1
-        while index >= 0 and events[index].get("event") != "user":
-            index -= 1
-        index -= 1
-        lines: list[dict] = []
-        while index >= 0 and events[index].get("event") != "user":
-            if events[index].get("event") == "bot" and events[index].get("text"):
-                lines.append(events[index])
-            index -= 1
+        lines = _previous_answer(turn.tracker.events) or _previous_answer_logged(turn.sender)
         if not lines:
             turn.say(replies.NOTHING_TO_REPEAT)
             return []
-        for line in reversed(lines):
-            buttons = (line.get("data") or {}).get("buttons") or None
-            turn.say(line["text"], buttons=buttons, speech_rate="slow")
+        for text, buttons in lines:
+            turn.say(text, buttons=buttons, speech_rate="slow")
         return []
+
+
+def _previous_answer(events: list[dict]) -> list[tuple[str, list | None]]:
+    """The bot lines of the turn before the current message, in this session."""
+    index = len(events) - 1
+    while index >= 0 and events[index].get("event") != "user":  # back to the current message
+        index -= 1
+    index -= 1
+    lines = []
+    while index >= 0 and events[index].get("event") not in ("user", "session_started"):
+        if events[index].get("event") == "bot" and events[index].get("text"):
+            lines.append((events[index]["text"], (events[index].get("data") or {}).get("buttons") or None))
+        index -= 1
+    return lines[::-1]
+
+
+def _previous_answer_logged(conversation_id: str) -> list[tuple[str, None]]:
+    """The last answer in the conversation log, when the session has none (the gateway started a
+    new session in a long conversation, or the call before this one just ended), if it is recent:
+    an answer from hours ago is not what "再说一遍" means. The current message is not logged yet."""
+    try:
+        turns = runtime.services().conversation(conversation_id, limit=REPEAT_LOOKBACK_TURNS)
+    except YinlingError:
+        return []
+    lines: list[tuple[str, None]] = []
+    for line in reversed(turns):
+        if line.role != "bot":
+            break
+        lines.append((line.text, None))
+    if not lines:
+        return []
+    said_at = turns[-1].created_at
+    said_at = said_at if said_at.tzinfo else said_at.replace(tzinfo=timezone.utc)
+    return lines[::-1] if utcnow() - said_at <= REPEAT_LOG_WINDOW else []
 
 
 class ActionFallback(YinlingAction):

@@ -16,8 +16,10 @@ machines: chat p95 <= 300 ms, alerts within 1 s.
 
 The gateway runs without the voice model preloaded and without the phone line (neither is part of this
 load, and the voice model's memory would hide the streams' in the RSS figure). Unlike bench/text_turn.py
-the conversations are never reset: each resident's grows through the run, as a family chat does, and
-Rasa's cost per turn grows with it (the run prints the chat latency by third). The load generator runs
+the bench never resets a conversation: each resident's grows through the run, as a family chat does,
+and the gateway starts a new Rasa session every 30 turns or so, once the conversation is at rest
+(gateway.sessions; Rasa's cost per turn grows with the session). The run prints the chat latency by
+third, which shows whether that holds. The load generator runs
 on the same two cores; its CPU is printed with the others.
 
     .venv/bin/python bench/web.py [--families 50] [--duration 60] [--think 2 6] [--help-every 2]
@@ -150,6 +152,7 @@ class Results:
     chat_ms: list[float] = field(default_factory=list)
     chat_started: list[float] = field(default_factory=list)
     chat_errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)  # status code or exception -> count
     handed_off: int = 0
     help_post_ms: list[float] = field(default_factory=list)
     helps: list[tuple[int, str, float]] = field(default_factory=list)  # (id, resident, sent at)
@@ -176,8 +179,9 @@ async def chatter(client: httpx.AsyncClient, family: Family, results: Results, t
             r = await client.post(f"/api/residents/{family.resident_id}/chat",
                                   json={"message": next(messages), "message_id": uuid.uuid4().hex})
             ok = r.status_code == 200
-        except httpx.HTTPError:
-            ok = False
+            kind = f"{r.status_code} {r.text[:80]}"
+        except httpx.HTTPError as e:
+            ok, kind = False, f"{type(e).__name__} {e}"[:100]
         results.requests += 1
         if ok:
             results.chat_ms.append((time.perf_counter() - start) * 1000)
@@ -185,6 +189,7 @@ async def chatter(client: httpx.AsyncClient, family: Family, results: Results, t
             results.handed_off += bool(r.json().get("handed_off"))
         else:
             results.chat_errors += 1
+            results.error_kinds[kind] = results.error_kinds.get(kind, 0) + 1
         await asyncio.sleep(min(random.uniform(*think), max(0.0, until - time.perf_counter())))
 
 
@@ -289,6 +294,8 @@ async def run(gateway_url: str, families: list[Family], args, pids: dict[str, in
     print(line("sign-in (argon2, 4 at a time)", results.sign_in_ms) + f"   ({signing_wall:.1f} s for all)")
     print(line("family chat /api/residents/{id}/chat", results.chat_ms)
           + f"   errors {results.chat_errors}, handed off {results.handed_off}")
+    for kind, count in sorted(results.error_kinds.items(), key=lambda item: -item[1]):
+        print(f"{'  error':<40} {count} x {kind}")
     thirds = [[ms for t, ms in zip(results.chat_started, results.chat_ms, strict=True)
                if k * wall / 3 <= t - load_start < (k + 1) * wall / 3] for k in range(3)]
     print(f"{'  chat p50 / p95 by third of the run':<40} "

@@ -20,6 +20,7 @@ from gateway.auth import Authenticator, Principal, check_resident, requires
 from gateway.chat import BadMessage, ChatReply, ChatService
 from gateway.rasa_client import RasaClient
 from gateway.schemas import BODY, SIGNED_IN, RowId, errors
+from gateway.sessions import SessionKeeper
 from gateway.settings import Settings
 from gateway.voice_ws import CLOSE_UNAUTHORISED, voice_socket
 from gateway.web_api import build_routers
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or Settings.from_env()
     services = services or Services()
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
-    chat = ChatService(services, rasa, settings.max_message_chars)
+    chat = ChatService(services, rasa, settings.max_message_chars, SessionKeeper(rasa, settings.session_turns))
     voice = VoiceService(services, chat, VoiceConfig.from_env())
     satellites = SatelliteController(voice)
     phone_config = PhoneConfig.from_env()
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await voice.close()
+        await chat.aclose()
         await rasa.aclose()
 
     app = FastAPI(title="Yinling gateway", version="0.1.0", lifespan=lifespan,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.rasa_client import RasaClient, RasaUnavailable
+from gateway.sessions import SessionKeeper
 from services.errors import YinlingError
 from services.facade import Services
 from yinling.keys import message_key
@@ -67,10 +68,15 @@ def merge_rest_messages(raw: list[dict[str, Any]]) -> tuple[BotMessage, ...]:
 
 
 class ChatService:
-    def __init__(self, services: Services, rasa: RasaClient, max_chars: int) -> None:
+    def __init__(self, services: Services, rasa: RasaClient, max_chars: int,
+                 sessions: SessionKeeper | None = None) -> None:
         self._services = services
         self._rasa = rasa
         self._max_chars = max_chars
+        self._sessions = sessions if sessions is not None else SessionKeeper(rasa, turns=0)
+
+    async def aclose(self) -> None:
+        await self._sessions.aclose()
 
     async def _call(self, fn, *args, **kwargs):
         return await asyncio.to_thread(fn, *args, **kwargs)
@@ -142,6 +148,7 @@ class ChatService:
                              match.kind if match else None)
         # an action that hands off has queued the handoff and says so in its answer
         handed_off = any((m.custom or {}).get("handoff") for m in messages)
+        self._sessions.answered(sender)
         return ChatReply(message_id, messages, handed_off, help_id, match.kind if match else None)
 
     async def resume(self, sender: str) -> bool:
@@ -149,6 +156,7 @@ class ChatService:
         return await self._rasa.resume(sender)
 
     async def new_session(self, sender: str) -> bool:
+        self._sessions.started(sender)
         return await self._rasa.new_session(sender)
 
     async def transcript(self, sender: str) -> list[dict[str, Any]]:

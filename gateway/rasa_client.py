@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -106,6 +106,24 @@ class RasaClient:
             return response.status_code == 200
         except (httpx.HTTPError, ConversationBusy):
             return False
+
+    async def new_session_if(self, sender: str, at_rest: Callable[[dict[str, Any]], bool]) -> bool | None:
+        """Under the conversation's lock: reads where the conversation stands (slots, active form,
+        latest message; no events) and starts a new session only if `at_rest` says so. True: a new
+        session started; False: not at rest; None: Rasa did not answer."""
+        try:
+            async with self.locks.hold(sender, self._wait_s):
+                response = await self._http.get(f"/conversations/{sender}/tracker",
+                                                params={"include_events": "NONE"})
+                response.raise_for_status()
+                if not at_rest(response.json()):
+                    return False
+                response = await self._http.post(f"/conversations/{sender}/execute",
+                                                 params={"include_events": "NONE"},
+                                                 json={"name": "action_session_start"})
+                return response.status_code == 200 or None
+        except (httpx.HTTPError, ValueError, ConversationBusy):
+            return None
 
     async def resume(self, sender: str) -> bool:
         """ConversationResumed: the bot answers this sender again after an operator paused it."""

@@ -17,6 +17,7 @@ class Settings:
     satellites: bool = True
     service_key: str = ""  # empty: yinling.service_key decides (YINLING_SERVICE_KEY or var/service.key)
     alert_poll_s: float = 0.25
+    session_turns: int = 30  # gateway.sessions: a new Rasa session after this many turns, once at rest; 0: never
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -29,4 +30,5 @@ class Settings:
             voice_preload=os.environ.get("YINLING_VOICE_PRELOAD", "1") != "0",
             satellites=os.environ.get("YINLING_SATELLITES", "1") != "0",
             alert_poll_s=float(os.environ.get("YINLING_ALERT_POLL_S", cls.alert_poll_s)),
+            session_turns=int(os.environ.get("YINLING_SESSION_TURNS", cls.session_turns)),
         )
