@@ -3,15 +3,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import runtime
+from services.errors import YinlingError
 from yinling.keys import message_key
 from zhtext.normalize import clean
 
 FAMILY_ACTOR = re.compile(r"family:\d{1,12}")
+TRANSCRIPT_LINES = 20  # a handoff's transcript reaches back this far into the log when the session is shorter
+EARLIER_LINES_WITHIN = timedelta(hours=2)  # and no further back than this before the session's first message
 
 # Intents that leave any form to their own rules when nothing in the message answers
 # the form's question; the form asks again after their answer.
@@ -92,7 +97,30 @@ class Turn:
         return None
 
     def transcript(self) -> list[dict[str, Any]]:
-        """User and bot lines of this conversation, oldest first."""
+        """User and bot lines of this conversation, oldest first: this Rasa session's, after the
+        latest lines of the conversation log before it when the session is young (the gateway starts
+        a new session every few dozen turns, and an operator taking over needs what led up to it)."""
+        lines = self._session_lines()
+        return self._logged_before(lines) + lines
+
+    def _logged_before(self, session: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        wanted = TRANSCRIPT_LINES - len(session)
+        first = next((e.get("timestamp") for e in self.tracker.events if e.get("event") == "user"), None)
+        if wanted <= 0 or first is None:
+            return []
+        try:
+            logged = runtime.services().conversation(self.sender, limit=TRANSCRIPT_LINES + len(session))
+        except YinlingError:
+            return []
+        since = first - EARLIER_LINES_WITHIN.total_seconds()
+        earlier = []
+        for line in logged:
+            at = line.created_at if line.created_at.tzinfo else line.created_at.replace(tzinfo=timezone.utc)
+            if since <= at.timestamp() < first:
+                earlier.append({"role": line.role, "text": line.text, "ts": at.timestamp()})
+        return earlier[-wanted:]
+
+    def _session_lines(self) -> list[dict[str, Any]]:
         lines = []
         for event in self.tracker.events:
             kind = event.get("event")

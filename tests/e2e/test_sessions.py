@@ -90,3 +90,20 @@ def test_no_new_session_cuts_into_a_booking_and_it_comes_once_the_booking_is_don
 
     converse(stack, services, "r-0007", 2, messages, check)
     assert len(active_orders(services, "r-0007")) == before + 1
+
+
+def test_a_handoff_just_after_a_new_session_still_shows_the_operator_what_led_up_to_it(stack, services):
+    messages = ["我想问问补贴的事", "今天中午吃啥", "我要找个真人说话"]
+
+    def check(i, reply, events):
+        if i == 1:
+            assert said(latest(events)) == []  # renewed: the session holds nothing of the first two
+        if i == 2:
+            assert reply.handed_off
+
+    converse(stack, services, "r-0013", 2, messages, check)
+    handoff = services.open_handoff("r-0013")
+    texts_seen = [line["text"] for line in handoff.transcript]
+    # the two turns before the new session come from the conversation log, in order, then this one
+    assert texts_seen.index(messages[0]) < texts_seen.index(messages[1]) < texts_seen.index(messages[2])
+    assert sum(line["role"] == "bot" for line in handoff.transcript) >= 3
