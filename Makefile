@@ -40,8 +40,8 @@ $(MODEL): $(TRAIN_INPUTS)
 
 ## test: everything (services on SQLite and PostgreSQL, NLU, real Rasa end to end)
 test: setup $(MODEL)
-	$(RASA_PY) -m pytest -q -p no:cacheprovider tests/rasa tests/nlu tests/zhtext
-	$(APP_PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/rasa --ignore=tests/nlu
+	$(RASA_PY) -m pytest -q -p no:cacheprovider --durations=10 tests/rasa tests/nlu tests/zhtext
+	$(APP_PY) -m pytest -q -p no:cacheprovider --durations=25 tests --ignore=tests/rasa --ignore=tests/nlu
 
 ## nlu-eval: intent accuracy on the held-out files (and their same-sound twin)
 nlu-eval: setup $(MODEL)
