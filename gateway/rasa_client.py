@@ -53,7 +53,8 @@ class ConversationLocks:
             else:
                 self._locks[conversation_id] = (lock, users - 1)
 
-    def __len__(self) -> int:
+    def in_use(self) -> int:
+        """Conversations with a message in Rasa or waiting for one."""
         return len(self._locks)
 
 
@@ -97,8 +98,9 @@ class RasaClient:
         return lines
 
     async def new_session(self, sender: str) -> bool:
-        """Starts a new Rasa session for the sender (a new phone call): slots carry over, the
-        dialogue's memory of misses does not. False when Rasa could not be reached."""
+        """Starts a new Rasa session for the sender (a new phone call): slots, open forms and the
+        dialogue's memory of misses start afresh (the domain carries no slots over). False when Rasa
+        could not be reached."""
         try:
             async with self.locks.hold(sender, self._wait_s):
                 response = await self._http.post(f"/conversations/{sender}/execute",

@@ -5,7 +5,7 @@ back as JSON, sending it to the action server (which parses it again) and derivi
 states of every turn so far: a turn's cost grows with the session, about 0.1 ms per event, and a
 session only ends after `session_expiration_time` of silence. An elder chatting through the day on
 the speaker while family members write for her on the web page makes hundreds of turns without such
-a pause (bench/web.py: chat p50 68 ms in the first minute, 250 ms in the second).
+a pause (bench/web.py over 120 s, before this: chat p50 68 ms in the first 40 s, 251 ms in the last).
 
 So after `turns` bot turns the gateway starts a new session itself, at the first moment the
 conversation is at rest: no form open, no read-back waiting for a yes, not with an operator, and the

@@ -23,7 +23,7 @@ def test_messages_of_one_conversation_go_one_at_a_time_in_the_order_they_came():
 
     asyncio.run(main())
     assert log == [f"m{i} {step}" for i in range(5) for step in ("in", "out")]
-    assert len(locks) == 0  # nothing kept once the conversation is quiet
+    assert locks.in_use() == 0  # nothing kept once the conversation is quiet
 
 
 def test_other_conversations_do_not_wait():
@@ -63,14 +63,14 @@ def test_a_stuck_message_makes_the_next_one_fail_over_instead_of_waiting_for_eve
             async with locks.hold("r-0001", 0.05):
                 pytest.fail("got the lock of a busy conversation")
         assert isinstance(raised.value, RasaUnavailable)  # the chat's fail-over catches it
-        assert len(locks) == 1  # the gave-up waiter left no count behind
+        assert locks.in_use() == 1  # the gave-up waiter left no count behind
         release.set()
         await task
         async with locks.hold("r-0001", 0.05):  # free again
             pass
 
     asyncio.run(main())
-    assert len(locks) == 0
+    assert locks.in_use() == 0
 
 
 def test_a_cancelled_waiter_leaves_the_queue_working():
@@ -100,4 +100,4 @@ def test_a_cancelled_waiter_leaves_the_queue_working():
             pass
 
     asyncio.run(main())
-    assert len(locks) == 0
+    assert locks.in_use() == 0
