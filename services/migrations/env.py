@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 
 from services import config as yinling_config
-from services.db import make_engine
+from services.db import FOREIGN_KEYS_OFF, make_engine
 from services.models import Base
 
 config = context.config
@@ -31,9 +31,10 @@ def _sqlite_foreign_keys_off(connection) -> bool:
     """Batch mode copies a table and drops the original; with foreign keys enforced SQLite refuses to drop
     a table other rows reference (Alembic's batch docs: turn the pragma off). Off for this run only, and
     only if no transaction is open yet (SQLite ignores it inside one); services.db turns it back on at
-    the next pool checkout. The keys are checked before commit instead (_check_foreign_keys)."""
+    this connection's next pool checkout. The keys are checked before commit instead (_check_foreign_keys)."""
     if connection.dialect.name != "sqlite":
         return False
+    connection.info[FOREIGN_KEYS_OFF] = True  # the pooled connection's own record: on again at its next checkout
     connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     return True
 
