@@ -24,6 +24,17 @@ from yinling.stack import Stack, StackConfig
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Phone tests marked `sip_audio_only` are about SIP, RTP and audio (a call from baresip, talking
+    over an answer, a hang-up mid-answer), which take the same path whatever the database: they run once,
+    on SQLite. The phone line's database work (help first, handoffs, call records) runs on both, in the
+    other phone tests and in tests/services. Each takes 20-70 s of real calls; twice was 5 minutes of CI."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if item.get_closest_marker("sip_audio_only") and callspec and callspec.params.get("database_url") == "postgresql":
+            item.add_marker(pytest.mark.skip(reason="SIP and audio path: run once, on SQLite"))
+
+
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path_factory):
     """The whole suite runs on the embedded SQLite default and on PostgreSQL."""

@@ -43,6 +43,7 @@ def said(record, role: str) -> list[str]:
     return [line["text"] for line in record.transcript if line["role"] == role]
 
 
+@pytest.mark.sip_audio_only
 def test_a_resident_is_greeted_by_name_and_a_spoken_question_answered(line, services, tmp_path):
     wav = tmp_path / "q.wav"
     wav.write_bytes(subprocess.run(["espeak-ng", "-v", "cmn", "--stdout", "今天中午吃什么"], check=True,
@@ -73,6 +74,7 @@ def test_a_resident_is_greeted_by_name_and_a_spoken_question_answered(line, serv
     assert abs(seconds - report["answers"][-1]["end_s"]) < 5
 
 
+@pytest.mark.sip_audio_only
 def test_key_1_books_by_the_same_dialogue_and_star_repeats(line, services):
     report = place_call(line, "13935420002", ["greeting", "dtmf:1", "answer", "dtmf:*", "answer"])
     assert len(report["answers"]) >= 3, report
@@ -103,6 +105,7 @@ def test_key_0_hands_over_then_refers_the_call_to_the_operator(line, services, t
     assert any(OPERATOR_TEXT in (line_.get("text") or "") for line_ in handoff.transcript)
 
 
+@pytest.mark.sip_audio_only
 def test_a_failed_transfer_is_said_and_the_handoff_stays_queued(line, services):
     # nobody listens on the operator's extension: the transferred call fails
     report = place_call(line, "15035410005", ["greeting", "dtmf:0", "wait:60"])
@@ -151,6 +154,7 @@ def test_key_9_stores_help_first_and_reassures_until_acknowledged(line, services
     assert request.created_at.timestamp() <= first_help_word + 0.5
 
 
+@pytest.mark.sip_audio_only
 def test_hanging_up_in_the_middle_of_an_answer_leaves_nothing_open(line, services):
     report = place_call(line, "13835430007", ["greeting", "dtmf:2", "wait:1.5"])  # hang up while it talks
     assert report["answered"]
@@ -163,12 +167,11 @@ def test_hanging_up_in_the_middle_of_an_answer_leaves_nothing_open(line, service
     assert again["answered"]
 
 
+@pytest.mark.sip_audio_only
 def test_calls_ended_at_every_moment_of_the_greeting_leave_the_line_up(line, stack):
     """Four callers at a time hanging up 0.3 to 3.5 s in, six rounds. Freeing an ended call's media
     port while PJSIP's media clock could still read it crashed the gateway within two rounds (the
     CI failure of 12023fd: a segfault in SipEngine._free_doomed); ports are now reused instead."""
-    if not stack.config.database_url.startswith("sqlite"):
-        pytest.skip("the SIP stack's media ports do not depend on the database: run once, on SQLite")
     for round_ in range(6):
         procs = [start_call(line, f"1383599{slot:04d}", [("wait:0.3", "wait:1", "wait:2", "wait:3.5")[(round_ + slot) % 4]],
                             slot=slot) for slot in range(4)]
@@ -179,6 +182,7 @@ def test_calls_ended_at_every_moment_of_the_greeting_leave_the_line_up(line, sta
     assert place_call(line, "13835430007", ["greeting"])["answered"]
 
 
+@pytest.mark.sip_audio_only
 def test_a_family_member_with_two_elders_is_asked_which(line, services):
     number = "13700009999"
     with Session(services.engine) as db, db.begin():
@@ -205,6 +209,7 @@ def test_an_unknown_caller_is_served_and_offered_an_operator(line, services):
     assert "按0" in said(record, "bot")[0]
 
 
+@pytest.mark.sip_audio_only
 def test_talking_over_an_answer_stops_it(line, services, tmp_path):
     wav = tmp_path / "over.wav"
     wav.write_bytes(subprocess.run(["espeak-ng", "-v", "cmn", "--stdout", "不对不对，我想问问补贴"], check=True,

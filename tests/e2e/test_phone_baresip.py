@@ -84,6 +84,7 @@ def line(stack):
     return stack
 
 
+@pytest.mark.sip_audio_only
 def test_baresip_speaks_presses_a_key_and_hears_the_answers(line, services, tmp_path):
     number = "13835420023"  # r-0023 贾存良
     out, heard = baresip_call(line, tmp_path, number, "今天中午吃什么", keys=[(22, "2")], seconds=40)
@@ -97,6 +98,7 @@ def test_baresip_speaks_presses_a_key_and_hears_the_answers(line, services, tmp_
     assert record.outcome == "caller_hung_up"
 
 
+@pytest.mark.sip_audio_only
 def test_baresip_follows_the_refer_to_the_operator(line, services, tmp_path):
     number = "13935420024"  # r-0024 秦月娥
     with sipp_operator(line, tmp_path) as operator_log:
