@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
+from services.clock import as_utc
 from services.errors import YinlingError
 from yinling.keys import message_key
 from zhtext.normalize import clean
@@ -115,7 +116,7 @@ class Turn:
         since = first - EARLIER_LINES_WITHIN.total_seconds()
         earlier = []
         for line in logged:
-            at = line.created_at if line.created_at.tzinfo else line.created_at.replace(tzinfo=timezone.utc)
+            at = as_utc(line.created_at)
             if since <= at.timestamp() < first:
                 earlier.append({"role": line.role, "text": line.text, "ts": at.timestamp()})
         return earlier[-wanted:]

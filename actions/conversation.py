@@ -1,7 +1,7 @@
 """Greeting, confirmation, correction, repeat, fallback and handoff."""
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 from rasa_sdk.events import ActiveLoop, SlotSet
 
@@ -10,7 +10,7 @@ from actions.base import Events, YinlingAction, hand_off
 from actions.context import Turn
 from actions.meals import book_pending, cancel_pending, clear_order_slots, correct_pending
 from actions.visits import book_visit, correct_visit
-from services.clock import utcnow
+from services.clock import as_utc, utcnow
 from services.errors import UnknownResident, YinlingError
 
 FALLBACKS_BEFORE_HANDOFF = 2
@@ -128,9 +128,7 @@ def _previous_answer_logged(conversation_id: str) -> list[tuple[str, None]]:
         lines.append((line.text, None))
     if not lines:
         return []
-    said_at = turns[-1].created_at
-    said_at = said_at if said_at.tzinfo else said_at.replace(tzinfo=timezone.utc)
-    return lines[::-1] if utcnow() - said_at <= REPEAT_LOG_WINDOW else []
+    return lines[::-1] if utcnow() - as_utc(turns[-1].created_at) <= REPEAT_LOG_WINDOW else []
 
 
 class ActionFallback(YinlingAction):

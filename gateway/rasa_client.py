@@ -103,9 +103,7 @@ class RasaClient:
         could not be reached."""
         try:
             async with self.locks.hold(sender, self._wait_s):
-                response = await self._http.post(f"/conversations/{sender}/execute",
-                                                 json={"name": "action_session_start"})
-            return response.status_code == 200
+                return await self._start_session(sender)
         except (httpx.HTTPError, ConversationBusy):
             return False
 
@@ -120,12 +118,15 @@ class RasaClient:
                 response.raise_for_status()
                 if not at_rest(response.json()):
                     return False
-                response = await self._http.post(f"/conversations/{sender}/execute",
-                                                 params={"include_events": "NONE"},
-                                                 json={"name": "action_session_start"})
-                return response.status_code == 200 or None
+                return await self._start_session(sender) or None
         except (httpx.HTTPError, ValueError, ConversationBusy):
             return None
+
+    async def _start_session(self, sender: str) -> bool:
+        """Rasa's action_session_start for the sender; the caller holds the conversation's lock."""
+        response = await self._http.post(f"/conversations/{sender}/execute", params={"include_events": "NONE"},
+                                         json={"name": "action_session_start"})
+        return response.status_code == 200
 
     async def resume(self, sender: str) -> bool:
         """ConversationResumed: the bot answers this sender again after an operator paused it."""
