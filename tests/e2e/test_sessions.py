@@ -103,7 +103,13 @@ def test_a_handoff_just_after_a_new_session_still_shows_the_operator_what_led_up
 
     converse(stack, services, "r-0013", 2, messages, check)
     handoff = services.open_handoff("r-0013")
-    texts_seen = [line["text"] for line in handoff.transcript]
-    # the two turns before the new session come from the conversation log, in order, then this one
-    assert texts_seen.index(messages[0]) < texts_seen.index(messages[1]) < texts_seen.index(messages[2])
-    assert sum(line["role"] == "bot" for line in handoff.transcript) >= 3
+    try:
+        texts_seen = [line["text"] for line in handoff.transcript]
+        # the two turns before the new session come from the conversation log, in order, then this one
+        assert texts_seen.index(messages[0]) < texts_seen.index(messages[1]) < texts_seen.index(messages[2])
+        assert sum(line["role"] == "bot" for line in handoff.transcript) >= 3
+    finally:  # back to the bot, as an operator would hand it back: other tests talk to r-0013 too
+        services.take_handoff(handoff.id, "op-09")
+        services.close_handoff(handoff.id, "op-09")
+        httpx.post(f"{stack.config.rasa_url}/conversations/r-0013/tracker/events", json={"event": "resume"},
+                   timeout=30).raise_for_status()
