@@ -41,7 +41,7 @@ from services import residents as residents_uc
 from services import subsidies as subsidies_uc
 from services import tickets as tickets_uc
 from services.clock import as_utc, local_day, utcnow
-from services.db import make_engine, session_factory
+from services.db import make_engine, session_factory, unit_of_work
 from services.errors import Conflict, ServiceUnavailable, YinlingError
 from services.migrate import upgrade
 from services.outbox import Outbox
@@ -126,7 +126,7 @@ class Services:
                 time.sleep(random.uniform(0, 0.005 * attempt))  # jitter, so racers do not collide again
             session: Session = self._sessions()
             try:
-                with session.begin():
+                with unit_of_work(self.engine), session.begin():
                     return fn(session, *args, **kwargs)
             except YinlingError:
                 raise
