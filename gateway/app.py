@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from gateway.alerts import AlertHub
 from gateway.auth import Authenticator, Principal, check_resident, requires
 from gateway.chat import BadMessage, ChatReply, ChatService
+from gateway.headers import SecurityHeaders
 from gateway.rasa_client import RasaClient
 from gateway.schemas import BODY, SIGNED_IN, RowId, errors
 from gateway.sessions import SessionKeeper
@@ -52,12 +53,6 @@ ERROR_STATUS: tuple[tuple[type[YinlingError], int], ...] = (
     (TooManyAttempts, 429), (InvalidCredentials, 401), (SessionInvalid, 401), (AccountDisabled, 403),
     (NotAllowed, 403), (NotFound, 404), (Conflict, 409), (InvalidRequest, 422), (ServiceUnavailable, 503),
 )
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
-}
-# the pages load only their own scripts and styles; the API docs page needs FastAPI's CDN defaults
-PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-
 SENDER_PATTERN = r"^[A-Za-z0-9_.:@+-]{1,64}$"
 
 
@@ -143,13 +138,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             logger.error("service unavailable: %s", exc)
         return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=status, headers=headers)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        if not request.url.path.startswith(("/docs", "/redoc", "/openapi")):
-            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     for router in build_routers(services, chat, hub, auth):
         app.include_router(router)

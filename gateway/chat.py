@@ -15,6 +15,7 @@ from typing import Any
 
 from gateway.rasa_client import RasaClient, RasaUnavailable
 from gateway.sessions import SessionKeeper
+from gateway.turn_log import Exchange, TurnLog
 from services.errors import YinlingError
 from services.facade import Services
 from yinling.keys import message_key
@@ -74,9 +75,11 @@ class ChatService:
         self._rasa = rasa
         self._max_chars = max_chars
         self._sessions = sessions if sessions is not None else SessionKeeper(rasa, turns=0)
+        self._turn_log = TurnLog(services)
 
     async def aclose(self) -> None:
         await self._sessions.aclose()
+        await self._turn_log.aclose()
 
     async def _call(self, fn, *args, **kwargs):
         return await asyncio.to_thread(fn, *args, **kwargs)
@@ -104,7 +107,7 @@ class ChatService:
         turns = [(role, said, actor)] + [("bot", m.text, None) for m in reply.messages if m.text]
 
         try:
-            await asyncio.to_thread(self._services.log_exchange, sender, sender, channel, turns)
+            await self._turn_log.write(Exchange(sender, sender, channel, tuple(turns)))
         except Exception:
             logger.exception("could not log the turn of %s", sender)
 

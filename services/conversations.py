@@ -113,6 +113,18 @@ def log_exchange(
             for role, text, actor in turns]
 
 
+def log_exchanges(
+    session: Session,
+    exchanges: Sequence[tuple[str, Optional[str], str, Sequence[tuple[str, str, Optional[str]]]]],
+    *,
+    now: Optional[datetime] = None,
+) -> list[list[TurnView]]:
+    """Several conversations' exchanges, (conversation id, resident id, channel, turns) each, in one
+    transaction: chats that end at the same moment share one commit (one disk flush)."""
+    return [log_exchange(session, conversation_id, resident_id, channel, turns, now=now)
+            for conversation_id, resident_id, channel, turns in exchanges]
+
+
 def conversation(session: Session, conversation_id: str, limit: int = 200) -> list[TurnView]:
     """The conversation's latest `limit` turns, oldest first (as a chat window shows them)."""
     latest = session.scalars(

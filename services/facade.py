@@ -458,6 +458,13 @@ class Services:
         return self._run(conversations_uc.log_exchange, conversation_id, resident_id, channel, list(turns),
                          now=self.now())
 
+    def log_exchanges(self, exchanges: Sequence[tuple[str, Optional[str], str,
+                                                       Sequence[tuple[str, str, Optional[str]]]]]) -> list[list[TurnView]]:
+        """Several chat turns, (conversation id, resident id, channel, lines) each, in one transaction:
+        all are logged or none (a caller with one bad exchange among them writes them one by one)."""
+        return self._run(conversations_uc.log_exchanges, [(c, r, ch, list(t)) for c, r, ch, t in exchanges],
+                         now=self.now())
+
     def conversation(self, conversation_id: str, limit: int = 200) -> list[TurnView]:
         return self._run(conversations_uc.conversation, conversation_id, limit)
 

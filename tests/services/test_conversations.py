@@ -83,6 +83,18 @@ def test_an_exchange_is_logged_in_order_or_not_at_all(services):
     assert len(services.conversation(conversation)) == 3, "a bad line leaves none of its exchange behind"
 
 
+def test_several_exchanges_share_one_transaction_all_or_nothing(services):
+    a, b = cid("ga"), cid("gb")
+    logged = services.log_exchanges([(a, "r-0001", "text", [("elder", "今天吃啥", None), ("bot", "红烧肉", None)]),
+                                     (b, "nobody", "web", [("family", "几点开门", "family:2")])])
+    assert [[t.text for t in turns] for turns in logged] == [["今天吃啥", "红烧肉"], ["几点开门"]]
+    assert [t.resident_id for t in logged[0] + logged[1]] == ["r-0001", "r-0001", None]
+    with pytest.raises(InvalidRequest):
+        services.log_exchanges([(a, "r-0001", "text", [("elder", "好", None)]),
+                                (b, "r-0001", "text", [("robot", "?", None)])])
+    assert [len(services.conversation(c)) for c in (a, b)] == [2, 1], "a bad exchange leaves none of the batch"
+
+
 def test_conversation_limit_keeps_the_latest_turns(services):
     conv = cid()
     turns = [services.log_turn(conv, "r-0003", "text", "elder" if i % 2 == 0 else "bot", f"第{i}句") for i in range(6)]
