@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Dict, Optional, Tuple
 
+from rasa_ext.fast_json import dumps
 from rasa_ext.monkey import replace
 
 IDLE_S = 2.0  # below the action server's 5 s keep-alive, so it never closes a connection we reuse
@@ -53,6 +54,7 @@ def kept_session(endpoint: Any) -> Any:
             auth=aiohttp.BasicAuth(*key[2]) if key[2] else None,
             timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
             connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_S),
+            json_serialize=dumps,  # the tracker sent to the action server, see rasa_ext.fast_json
         )
         _SESSIONS[key] = (loop, session)
     return session

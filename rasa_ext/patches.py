@@ -30,7 +30,7 @@ The turn's CPU, in their own modules (each says what it saves and why it is exac
 without dask), `rule_matching` (rules matched on the last states, and the states
 built once per prediction), `count_vectors` (n-gram counts straight to COO) and
 `sparse` (COO matrices from arrays built valid). `action_connections` keeps the action server's
-HTTP connections open between calls.
+HTTP connections open between calls, and `fast_json` writes the trackers' JSON with ujson.
 
 Each patch refuses to apply to a Rasa version it was not written against, so an
 upgrade shows up as a failing test rather than a silent behaviour change; and
@@ -42,7 +42,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict
 
-from rasa_ext import action_connections, count_vectors, fast_predict, graph_runner, rule_matching
+from rasa_ext import action_connections, count_vectors, fast_json, fast_predict, graph_runner, rule_matching
 from rasa_ext.monkey import SUPPORTED_RASA, UnsupportedRasaVersion, replace, require_supported_rasa, unpatched
 from rasa_ext.sparse import trusted_coo
 
@@ -184,5 +184,6 @@ def apply() -> None:
     rule_matching.patch_state_reuse()
     count_vectors.patch_count_vectors()
     action_connections.patch_action_connections()
+    fast_json.patch_tracker_serialisation()
     _APPLIED = True
     logger.info("Applied Yinling's Rasa performance patches")
