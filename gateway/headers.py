@@ -28,6 +28,7 @@ def _added(path: str) -> list[tuple[bytes, bytes]]:
 
 
 _PAGES, _DOCS = _added("/"), _added("/docs")
+_CSP = b"content-security-policy"
 
 
 class SecurityHeaders:
@@ -47,11 +48,10 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 own = list(message.get("headers") or [])
-                names = {k.lower() for k, _ in own}
-                replaced = {k for k, _ in added if k != b"content-security-policy"}
-                kept = [(k, v) for k, v in own if k.lower() not in replaced]
-                extra = [(k, v) for k, v in added if k in replaced or k not in names]
-                message["headers"] = kept + extra
+                has_csp = any(k.lower() == _CSP for k, _ in own)
+                ours = [(k, v) for k, v in added if not (k == _CSP and has_csp)]  # a CSP of its own stays
+                names = {k for k, _ in ours}
+                message["headers"] = [(k, v) for k, v in own if k.lower() not in names] + ours
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

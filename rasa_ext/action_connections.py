@@ -21,8 +21,8 @@ from rasa_ext.monkey import replace
 
 IDLE_S = 2.0  # below the action server's 5 s keep-alive, so it never closes a connection we reuse
 
-_Key = Tuple[int, Tuple[Tuple[str, str], ...], Optional[Tuple[str, str]]]
-_SESSIONS: Dict[_Key, Tuple[Any, Any]] = {}  # (loop id, headers, basic auth) -> (loop, aiohttp.ClientSession)
+_Key = Tuple[Any, Tuple[Tuple[str, str], ...], Optional[Tuple[str, str]]]
+_SESSIONS: Dict[_Key, Any] = {}  # (event loop, headers, basic auth) -> aiohttp.ClientSession
 
 
 class _Kept:
@@ -45,10 +45,10 @@ def kept_session(endpoint: Any) -> Any:
 
     loop = asyncio.get_running_loop()
     auth = endpoint.basic_auth
-    key: _Key = (id(loop), tuple(sorted((str(k), str(v)) for k, v in endpoint.headers.items())),
+    key: _Key = (loop, tuple(sorted((str(k), str(v)) for k, v in endpoint.headers.items())),
                  (auth["username"], auth["password"]) if auth else None)
-    owner, session = _SESSIONS.get(key, (None, None))
-    if session is None or session.closed or owner is not loop:  # a loop id can be reused
+    session = _SESSIONS.get(key)
+    if session is None or session.closed:
         session = aiohttp.ClientSession(
             headers=endpoint.headers,
             auth=aiohttp.BasicAuth(*key[2]) if key[2] else None,
@@ -56,15 +56,15 @@ def kept_session(endpoint: Any) -> Any:
             connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_S),
             json_serialize=dumps,  # the tracker sent to the action server, see rasa_ext.fast_json
         )
-        _SESSIONS[key] = (loop, session)
+        _SESSIONS[key] = session
     return session
 
 
 async def close_kept_sessions() -> None:
     """Close the sessions of the running loop (the server is stopping)."""
-    loop_id = id(asyncio.get_running_loop())
-    for key in [k for k in _SESSIONS if k[0] == loop_id]:
-        await _SESSIONS.pop(key)[1].close()
+    loop = asyncio.get_running_loop()
+    for key in [k for k in _SESSIONS if k[0] is loop]:
+        await _SESSIONS.pop(key).close()
 
 
 def patch_action_connections() -> None:
