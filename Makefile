@@ -12,7 +12,7 @@ HAND_WRITTEN_NLU := $(filter-out nlu_data/train/generated_noisy.yml,$(wildcard n
 TRAIN_INPUTS := bot/config.yml bot/domain.yml $(wildcard bot/data/*.yml) $(HAND_WRITTEN_NLU) \
                 nlu_data/train/generated_noisy.yml $(wildcard bot/dict/*) $(wildcard bot/components/*.py)
 
-.PHONY: run setup train data test test-fast bench bench-voice bench-phone bench-web nlu-eval clean-model models
+.PHONY: run setup train data test test-fast bench bench-voice bench-phone bench-web nlu-eval dialogue-eval clean-model models
 
 ## run: set up what is missing, train if stale, start Rasa + actions + gateway
 run: setup $(MODEL)
@@ -46,6 +46,10 @@ test: setup $(MODEL)
 ## nlu-eval: intent accuracy on the held-out files (and their same-sound twin)
 nlu-eval: setup $(MODEL)
 	$(RASA_PY) -m tests.rasa.nlu_eval
+
+## dialogue-eval: the scripted conversations (tests/e2e/dialogues) through the whole stack: pass rates per theme
+dialogue-eval: setup $(MODEL)
+	$(APP_PY) tools/dialogue_eval.py $(DIALOGUE_EVAL_ARGS)
 
 ## bench: latency of whole text turns at 1 and 20 concurrent senders
 bench: setup $(MODEL)

@@ -24,6 +24,11 @@ from yinling.stack import Stack, StackConfig
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: an end-to-end test that runs on SQLite only (the scripted "
+                            "dialogues outside their PostgreSQL subset)")
+
+
 def pytest_collection_modifyitems(config, items):
     """Phone tests marked `sip_audio_only` are about SIP, RTP and audio (a call from baresip, talking
     over an answer, a hang-up mid-answer), which take the same path whatever the database: they run once,
@@ -33,6 +38,8 @@ def pytest_collection_modifyitems(config, items):
         callspec = getattr(item, "callspec", None)
         if item.get_closest_marker("sip_audio_only") and callspec and callspec.params.get("database_url") == "postgresql":
             item.add_marker(pytest.mark.skip(reason="SIP and audio path: run once, on SQLite"))
+        if item.get_closest_marker("sqlite_only") and callspec and callspec.params.get("database_url") == "postgresql":
+            item.add_marker(pytest.mark.skip(reason="scripted dialogue outside the PostgreSQL subset: SQLite only"))
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
