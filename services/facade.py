@@ -26,6 +26,7 @@ from services import activities as activities_uc
 from services import audit as audit_uc
 from services import calls as calls_uc
 from services import canteens as canteens_uc
+from services import care_signals as care_signals_uc
 from services import config
 from services import conversations as conversations_uc
 from services import devices as devices_uc
@@ -37,6 +38,7 @@ from services import health as health_uc
 from services import help as help_uc
 from services import meals as meals_uc
 from services import notifications as notifications_uc
+from services import observations as observations_uc
 from services import residents as residents_uc
 from services import subsidies as subsidies_uc
 from services import tickets as tickets_uc
@@ -53,6 +55,7 @@ from services.types import (
     CallRecordView,
     CallRequestView,
     CanteenOrderView,
+    CareDeskView,
     ConversationSummary,
     DeviceEndpoint,
     DeviceView,
@@ -65,10 +68,12 @@ from services.types import (
     HealthResultView,
     HelpDeskView,
     HelpRequestView,
+    LonelinessView,
     MealOption,
     MealOrderView,
     MealQuote,
     NotificationView,
+    ObservationView,
     OperatorView,
     ProgrammeView,
     ResidentView,
@@ -292,6 +297,34 @@ class Services:
                       idempotency_key: str, source: str) -> HealthResultView:
         return self._run(health_uc.record_health, resident_id, measure, value1, value2, idempotency_key, source,
                          now=self.now())
+
+    # --- complaints and care signals (services.observations, services.care_signals) ---------------
+    def record_symptom(self, resident_id: str, kind: str, words: str, *, text: str = "",
+                       body_part: Optional[str] = None, days: Optional[int] = None, after_medicine: bool = False,
+                       worse: bool = False, limits_walking: bool = False, source: str = "text",
+                       idempotency_key: str) -> ObservationView:
+        """Store a complaint; alerts consenting family and the desk by services.observations' rules."""
+        return self._run(observations_uc.record_symptom, resident_id, kind, words, text=text, body_part=body_part,
+                         days=days, after_medicine=after_medicine, worse=worse, limits_walking=limits_walking,
+                         source=source, idempotency_key=idempotency_key, now=self.now())
+
+    def observations_for_desk(self, days: int = 7, alerted_only: bool = True, limit: int = 100) -> list[ObservationView]:
+        return self._run(observations_uc.observations_for_desk, now=self.now(), days=days, alerted_only=alerted_only,
+                         limit=limit)
+
+    def resident_observations(self, resident_id: str, limit: int = 50) -> list[ObservationView]:
+        return self._run(observations_uc.resident_observations, resident_id, limit=limit)
+
+    def record_loneliness(self, resident_id: str, words: str, *, text: str = "", cue_kind: str = "alone",
+                          relation: Optional[str] = None, source: str = "text",
+                          idempotency_key: str) -> LonelinessView:
+        """Store a care signal and choose one offer (services.care_signals); never an alert."""
+        return self._run(care_signals_uc.record_loneliness, resident_id, words, text=text, cue_kind=cue_kind,
+                         relation=relation, source=source, idempotency_key=idempotency_key, now=self.now())
+
+    def care_signals_for_desk(self, days: int = 7, limit: int = 100) -> list[CareDeskView]:
+        """Operators only: phone numbers unmasked."""
+        return self._run(care_signals_uc.care_signals_for_desk, now=self.now(), days=days, limit=limit)
 
     # --- family ---------------------------------------------------------------------------------
     def family_members(self, resident_id: str) -> list[FamilyView]:

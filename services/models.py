@@ -609,3 +609,61 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(120))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class HealthObservation(Base):
+    """A complaint a resident told (腿肿了好几天了, 吃了降压药以后就恶心): not a reading, not an emergency.
+    Kept so that a complaint that lasts, comes back or follows a medicine reaches the family and the
+    desk (services.observations has the rules); `alerted` says whether this one did."""
+
+    __tablename__ = "health_observations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # zhtext.symptoms.SYMPTOM_KINDS
+    words: Mapped[str] = mapped_column(String(200))  # the words that matched ("两条腿肿了")
+    text: Mapped[str] = mapped_column(Text, default="")  # the whole utterance, ID numbers stripped
+    body_part: Mapped[Optional[str]] = mapped_column(String(10))
+    days: Mapped[Optional[int]] = mapped_column(Integer)  # how long, as they said it; NULL: not said
+    after_medicine: Mapped[bool] = mapped_column(Boolean, default=False)
+    worse: Mapped[bool] = mapped_column(Boolean, default=False)
+    limits_walking: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(40))  # the channel it was said on: speaker, phone, text, web
+    created_at: Mapped[datetime] = mapped_column()
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    alert_reason: Mapped[Optional[str]] = mapped_column(String(40))  # services.observations.ALERT_REASONS
+    notified: Mapped[list[Any]] = mapped_column(default=list)  # labels of who was told (女儿李红霞, 值班话务员)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+
+    __table_args__ = (
+        # "the same complaint three times in seven days" reads exactly this
+        Index("ix_health_observations_resident_kind_created", "resident_id", "kind", "created_at"),
+        Index("ix_health_observations_created_at", "created_at"),
+    )
+
+
+CARE_SIGNAL_KINDS = ("lonely",)
+
+
+class CareSignal(Base):
+    """Something a resident said that a carer should hear of, though nothing is wrong with their body:
+    "家里就我一个人，闷得慌". Shown to the desk when it recurs (services.observations); never an alarm."""
+
+    __tablename__ = "care_signals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    words: Mapped[str] = mapped_column(String(200))  # the words that matched ("孩子们都不来看我")
+    text: Mapped[str] = mapped_column(Text, default="")  # the whole utterance, ID numbers stripped
+    source: Mapped[str] = mapped_column(String(40))
+    offer: Mapped[Optional[str]] = mapped_column(String(20))  # what the assistant offered: activity / family / visit
+    created_at: Mapped[datetime] = mapped_column()
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+
+    __table_args__ = (
+        # written out: a one-element tuple's repr ("('lonely',)") is not SQL
+        CheckConstraint("kind IN (" + ", ".join(f"'{k}'" for k in CARE_SIGNAL_KINDS) + ")", name="kind"),
+        Index("ix_care_signals_resident_created", "resident_id", "created_at"),
+        Index("ix_care_signals_created_at", "created_at"),
+    )

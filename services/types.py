@@ -400,3 +400,78 @@ class CallRecordView:
     handoff_id: Optional[int]
     transfer_target: Optional[str]
     audio_path: Optional[str]
+
+
+@dataclass(frozen=True)
+class ObservationView:
+    """A complaint as recorded (services.observations): what was said, and whether and why people were told."""
+
+    id: int
+    resident_id: str
+    resident_name: str
+    kind: str  # services.observations.OBSERVATION_KINDS
+    words: str  # the words that matched ("两条腿肿了")
+    text: str  # the whole utterance
+    body_part: Optional[str]
+    days: Optional[int]
+    after_medicine: bool
+    worse: bool
+    limits_walking: bool
+    source: str
+    created_at: datetime
+    alerted: bool
+    alert_reason: Optional[str]  # services.observations.ALERT_REASONS
+    notified: tuple[str, ...]  # labels: 女儿李红霞, 值班话务员
+    family_told: tuple[str, ...]  # the relations among them, for the reply: 女儿
+    times_in_week: int  # reports of this kind in the 7 days up to this one, this one included
+    clinic_name: Optional[str] = None  # the nearest 卫生室 within reach, for "去…看看"
+
+
+@dataclass(frozen=True)
+class CareSignalView:
+    id: int
+    resident_id: str
+    kind: str  # lonely
+    words: str
+    text: str
+    source: str
+    offer: Optional[str]  # activity / family / visit
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CareOfferView:
+    """The one real thing the assistant offers a lonely resident."""
+
+    kind: str  # activity / family / visit
+    activity: Optional[ActivityView] = None
+    activity_day: Optional[date] = None  # today or tomorrow
+    family: Optional[FamilyView] = None  # consenting, with a phone number: "给我儿子打电话" reaches them
+    ticket: Optional[TicketView] = None  # the 探访关爱 visit (a 陪聊 home-service ticket)
+    already_arranged: bool = False  # the visit ticket was open before this signal
+
+
+@dataclass(frozen=True)
+class LonelinessView:
+    signal: CareSignalView
+    offer: CareOfferView
+    times_in_week: int  # signals in the 7 days up to this one, this one included
+    on_desk: bool  # the desk's care list shows this resident now (services.observations.on_care_list)
+
+
+@dataclass(frozen=True)
+class CareDeskView:
+    """A resident on the desk's care list: who, what they said, how often, when. Operators only (phone unmasked,
+    to ring them back)."""
+
+    resident_id: str
+    resident_name: str
+    village: str
+    lives_alone: bool
+    phone: Optional[str]
+    reason: str  # repeated (2+ in the window) / lives_alone
+    times: int  # signals in the window
+    first_at: datetime
+    last_at: datetime
+    recent: tuple[CareSignalView, ...]  # newest first, up to five
+    open_visit_ticket_id: Optional[int] = None  # a 陪聊 visit already on its way
