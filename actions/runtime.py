@@ -1,11 +1,11 @@
-"""Process-wide things the actions share: the services facade and 'today'."""
+"""Process-wide things the actions share: the services facade, 'today' and 'now'."""
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 
-from services.clock import today_local
+from services.clock import CHINA_TZ, today_local, utcnow
 from services.facade import Services
 
 
@@ -20,3 +20,17 @@ def today() -> date:
     if pinned:
         return date.fromisoformat(pinned)
     return today_local()
+
+
+def now() -> datetime:
+    """The residents' wall clock (aware, Asia/Shanghai).
+
+    When YINLING_TODAY pins the day, the time of day stays the real one on that day: a pinned demo
+    still answers "现在几点了" truthfully, and a test can fix the day without freezing the clock.
+    """
+    real = utcnow().astimezone(CHINA_TZ)
+    pinned = os.environ.get("YINLING_TODAY")
+    if pinned:
+        day = date.fromisoformat(pinned)
+        return real.replace(year=day.year, month=day.month, day=day.day)
+    return real
