@@ -49,6 +49,38 @@ def hand_off(turn: Turn, reason: str) -> Events:
     return [ConversationPaused(), ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending", None)]
 
 
+# After one of these answers a question asked at a read-back, the elder hears that the order read
+# back still waits for a yes, for a few turns: "nothing the elder asked for is silently lost".
+REMINDS_OF_PENDING = frozenset({
+    "action_menu", "action_subsidy_info", "action_subsidy_status", "action_find_service", "action_activities",
+    "action_my_bookings", "action_chitchat", "action_out_of_scope", "action_health", "action_greet",
+})
+PENDING_REMINDER_TURNS = 3
+
+
+def turns_since_pending(events: list[dict[str, Any]]) -> int | None:
+    """User turns since the latest read-back set `pending`; None when nothing is pending."""
+    turns = 0
+    for event in reversed(events):
+        kind = event.get("event")
+        if kind == "user":
+            turns += 1
+        elif kind == "slot" and event.get("name") == "pending":
+            return turns if event.get("value") else None
+        elif kind in ("restart", "session_started"):
+            return None
+    return None
+
+
+def remind_of_pending(turn: Turn, events: Events) -> None:
+    pending = turn.slot("pending") or {}
+    if not pending or any(e.get("event") == "slot" and e.get("name") == "pending" for e in events):
+        return
+    since = turns_since_pending(turn.tracker.events)
+    if since is not None and since <= PENDING_REMINDER_TURNS and pending.get("kind") in replies.PENDING_REMINDER:
+        turn.say(replies.PENDING_REMINDER[pending["kind"]], buttons=replies.YES_NO_BUTTONS)
+
+
 class YinlingAction(Action, abc.ABC):
     """Base for our actions: subclasses implement `name()` and `handle(turn)`."""
 
@@ -63,7 +95,10 @@ class YinlingAction(Action, abc.ABC):
     ) -> Events:
         turn = Turn(tracker, dispatcher)
         try:
-            return await asyncio.to_thread(self.handle, turn)
+            events = await asyncio.to_thread(self.handle, turn)
+            if self.name() in REMINDS_OF_PENDING:
+                await asyncio.to_thread(remind_of_pending, turn, events)
+            return events
         except ServiceUnavailable:
             logger.exception("services unavailable in %s", self.name())
             turn.say(replies.SERVICE_DOWN)

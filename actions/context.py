@@ -1,21 +1,25 @@
 """What one action needs to know about the current turn, read from the tracker."""
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import runtime
+from actions import replies, runtime
 from services.clock import as_utc
 from services.errors import YinlingError
+from services.family import elder_kin
 from yinling.keys import message_key
 from zhtext.normalize import clean
 
 FAMILY_ACTOR = re.compile(r"family:\d{1,12}")
+logger = logging.getLogger(__name__)
 TRANSCRIPT_LINES = 20  # a handoff's transcript reaches back this far into the log when the session is shorter
 EARLIER_LINES_WITHIN = timedelta(hours=2)  # and no further back than this before the session's first message
 
@@ -58,6 +62,23 @@ class Turn:
         puts `family:<account id>` in the metadata), else the resident."""
         actor = str(self.metadata.get("actor") or "")
         return actor if FAMILY_ACTOR.fullmatch(actor) else f"resident:{self.sender}"
+
+    @cached_property
+    def addressee(self) -> replies.Addressee:
+        """Who the answer speaks of: the elder as "您" on their own channels; to a family member
+        writing for them, "您母亲王桂兰" and then "王桂兰"."""
+        actor = self.actor
+        if not actor.startswith("family:"):
+            return replies.ELDER
+        try:
+            services = runtime.services()
+            resident = services.get_resident(self.sender)
+            relative = services.acting_relative(int(actor.split(":", 1)[1]), self.sender)
+        except YinlingError:
+            logger.warning("could not tell who %s is to %s; naming the elder plainly", actor, self.sender)
+            return replies.ELDER
+        kin = elder_kin(relative.relation, resident.gender) if relative else None
+        return replies.Addressee(f"您{kin}{resident.name}" if kin else resident.name, resident.name)
 
     @property
     def channel(self) -> str:

@@ -5,9 +5,10 @@ from datetime import timedelta
 
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-from actions import replies, runtime
+from actions import replies, runtime, smalltalk
 from actions.base import Events, YinlingAction, hand_off
 from actions.context import Turn
+from actions.forms import misses_before
 from actions.meals import book_pending, cancel_pending, clear_order_slots, correct_pending
 from actions.visits import book_visit, correct_visit
 from services.clock import as_utc, utcnow
@@ -138,21 +139,10 @@ class ActionFallback(YinlingAction):
         return "action_fallback"
 
     def handle(self, turn: Turn) -> Events:
-        # actions run after each user message, oldest first; the last is this turn
-        turns: list[list[str]] = []
-        for event in turn.tracker.events:
-            if event.get("event") == "session_started":
-                turns = []  # a new call or session: misses of an earlier one do not count
-            elif event.get("event") == "user":
-                turns.append([])
-            elif event.get("event") == "action" and turns:
-                turns[-1].append(event.get("name"))
-        misses = 1
-        for actions in reversed(turns[:-1]):
-            if self.name() not in actions:
-                break
-            misses += 1
-        if misses >= FALLBACKS_BEFORE_HANDOFF:
+        understood = smalltalk.understood_anyway(turn)  # the date, a symptom, loneliness: not a miss
+        if understood is not None:
+            return understood
+        if misses_before(turn.tracker.events) + 1 >= FALLBACKS_BEFORE_HANDOFF:
             turn.say(replies.FALLBACK_HANDOFF)
             return hand_off(turn, "two_fallbacks")
         turn.say(replies.FALLBACK_FIRST)

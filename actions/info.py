@@ -7,6 +7,7 @@ from actions import replies, runtime
 from actions.base import Events, YinlingAction
 from actions.context import Turn
 from services.errors import UnknownResident
+from zhtext.activities import parse_activity_topic
 from zhtext.dates import parse_date, weekday_of
 from zhtext.kinds import parse_facility_kind, parse_programme
 
@@ -25,7 +26,7 @@ class ActionSubsidyInfo(YinlingAction):
             chosen = [p for p in programmes if p.code == programme]
             turn.say(chosen[0].summary if chosen else replies.programme_list(programmes))
             return []
-        turn.say(replies.subsidy_info(items))
+        turn.say(replies.subsidy_info(items, who=turn.addressee))
         return []
 
 
@@ -35,7 +36,7 @@ class ActionSubsidyStatus(YinlingAction):
 
     def handle(self, turn: Turn) -> Events:
         applications = runtime.services().subsidy_status(turn.sender, parse_programme(turn.text))
-        turn.say(replies.subsidy_status(applications))
+        turn.say(replies.subsidy_status(applications, who=turn.addressee))
         return []
 
 
@@ -69,20 +70,40 @@ class ActionFindService(YinlingAction):
         if not hits:
             turn.say(replies.no_facility(kind))
             return []
-        turn.say(replies.nearest(hits[0]))
+        turn.say(replies.nearest(hits[0], who=turn.addressee))
         return []
 
 
 class ActionActivities(YinlingAction):
+    """Today's (or the named day's) activities nearby; or, when the elder names a course
+    ("老年大学有没有书法课"), that course: its days, time and place, or that there is none."""
+
     def name(self) -> str:
         return "action_activities"
 
     def handle(self, turn: Turn) -> Events:
         today = runtime.today()
+        topic = parse_activity_topic(turn.text)
+        if topic is not None:
+            try:
+                everything = runtime.services().activities(turn.sender)
+            except UnknownResident:
+                turn.say("您在哪个村、哪个社区？我帮您查附近的课。")
+                return []
+            matching = [a for a in everything if any(w in a.title + a.description for w in topic.matches)]
+            if matching:
+                turn.say(replies.course(topic.name, matching))
+            else:
+                turn.say(replies.no_course(topic.name, everything))
+            return []
         weekday = weekday_of(turn.text)
         if weekday is None:
             day = parse_date(turn.text, today) or today
             weekday = day.weekday()
-        items = runtime.services().activities(turn.sender, weekday=weekday)
+        try:
+            items = runtime.services().activities(turn.sender, weekday=weekday)
+        except UnknownResident:
+            turn.say("您在哪个村、哪个社区？我帮您查附近的活动。")
+            return []
         turn.say(replies.activities(items, weekday))
         return []

@@ -1,6 +1,7 @@
 """Meal booking, menus and cancellation: form validation, read-back, cancel."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from typing import Any
@@ -10,6 +11,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from actions import replies, runtime
 from actions.base import Events, YinlingAction
 from actions.context import LEAVE_ANY_FORM, Turn
+from actions.forms import CORRECTING, EXIT_WORDS, FORM_MOVE, Move, classify, move_this_turn, said_this_turn, settle
 from actions.info import named_facility
 from services.errors import (
     DuplicateOrder,
@@ -20,23 +22,57 @@ from services.errors import (
     TooLateToCancel,
     UnknownResident,
 )
-from zhtext.dates import parse_date
-from zhtext.meals import parse_meal, parse_mode
+from zhtext.dates import parse_date, parse_dates
+from zhtext.meals import parse_meal, parse_meals, parse_mode
 from zhtext.numbers import parse_count
+from zhtext.when import parse_time_question, time_answer
 
 FORM_SLOTS = ("meal_date", "meal", "portions", "meal_mode")
+MORE = "meal_more"  # further (day, meal) pairs said in the same breath: "明天和后天的午饭"
 UNKNOWN = "?"  # fills a slot for an unknown resident so the read-back can explain
-LEAVE_FORM = LEAVE_ANY_FORM | {"request_home_visit"}
+# What the elder may ask in the middle of the booking: answered by its own rule, then the form resumes.
+DIGRESSIONS = (LEAVE_ANY_FORM - {"deny", "goodbye", "request_help", "handoff_human"}) | {
+    "request_home_visit", "ask_menu", "chitchat", "ask_my_bookings", "greet"}
+# A self-correction: what comes after the last of these wins ("三份……哎呀说错了，两份").
+CORRECTION = re.compile(r"不对|不是|改成|改为|换成|说错了|搞错了|错了|[，,。]是")
+CLAUSE = re.compile(r"[，,。；;]")
+NEGATED = re.compile(r"^(?:不要|不用|不订|别|甭|不)")
+
+
+def _last(parts: list[str], parse) -> Any:
+    for part in reversed(parts):
+        value = parse(part)
+        if value:
+            return value
+    return None
 
 
 def parse_order_text(text: str, today: date) -> dict[str, Any]:
-    """Whatever of date, meal, portions and mode the elder said in one breath."""
-    day = parse_date(text, today)
+    """Whatever of day(s), meal(s), portions and mode the elder said in one breath, with their
+    self-corrections applied (each slot from the last clause that names it; "不要午饭" is no
+    choice of lunch); several days or meals become `meal_more` items after the first."""
+    parts = [p for p in CORRECTION.split(text) if p]
+    clauses = [c for p in parts for c in CLAUSE.split(p) if c and not NEGATED.match(c)] or [text]
+    dates = _last(parts, lambda p: parse_dates(p, today)) or []
+    meals = list(_last(parts, parse_meals) or ())
+    meal = _last(clauses, parse_meal)
+    if meal and len(meals) <= 1:
+        meals = [meal]
+    items: list[tuple[date, str | None]] = []
+    if len(dates) > 1 and len(meals) == len(dates):
+        items = list(zip(dates, meals, strict=True))
+    elif len(dates) > 1:
+        items = [(d, meal) for d in dates]
+    elif dates and len(meals) > 1:
+        items = [(dates[0], m) for m in meals]
+    first_meal = items[0][1] if items else meal
+    more = [{"date": d.isoformat(), "meal": m} for d, m in items[1:]]
     return {
-        "meal_date": day.isoformat() if day else None,
-        "meal": parse_meal(text),
-        "portions": parse_count(text),
-        "meal_mode": parse_mode(text),
+        "meal_date": dates[0].isoformat() if dates else None,
+        "meal": first_meal,
+        "portions": _last(clauses, parse_count),
+        "meal_mode": _last(clauses, parse_mode),
+        MORE: more or None,
     }
 
 
@@ -57,7 +93,16 @@ def default_canteen(sender: str) -> str | None:
 
 
 def clear_order_slots() -> Events:
-    return [SlotSet(s, None) for s in (*FORM_SLOTS, "meal_canteen", "pending")]
+    return [SlotSet(s, None) for s in (*FORM_SLOTS, MORE, "meal_canteen", "pending")]
+
+
+def _from_pending(pending: dict[str, Any]) -> dict[str, Any]:
+    items = pending.get("items") or [pending]
+    return {
+        "meal_date": items[0]["date"], "meal": items[0]["meal"], "portions": pending["portions"],
+        "meal_mode": pending["mode"],
+        MORE: [{"date": i["date"], "meal": i["meal"]} for i in items[1:]] or None,
+    }
 
 
 class ValidateMealOrderForm(YinlingAction):
@@ -69,29 +114,36 @@ class ValidateMealOrderForm(YinlingAction):
         services = runtime.services()
         parsed = parse_order_text(turn.text, today)
         canteen_id = named_canteen(turn.text)
-        canteen = [SlotSet("meal_canteen", canteen_id)] if canteen_id else []
         requested = turn.slot("requested_slot")
         if requested is None:  # activation: start from what this message says, nothing stale
             try:
                 services.get_resident(turn.sender)
             except UnknownResident:
                 return [SlotSet(s, parsed[s] or UNKNOWN) for s in FORM_SLOTS]
+            pending = turn.slot("pending") or {}
+            if pending.get("kind") == "meal" and CORRECTING.search(turn.text):
+                # "改成晚饭" after a read-back: the order read back, with the change
+                changes = {k: v for k, v in parsed.items() if v}
+                parsed = _from_pending(pending) | changes
+                canteen_id = canteen_id or pending.get("canteen_id")
             existing = already_booked(turn.sender, parsed["meal_date"], parsed["meal"])
-            if existing is not None:  # nothing left to ask: the read-back says it is booked
+            if existing is not None and not parsed[MORE]:  # nothing left to ask: the read-back says so
                 parsed["portions"] = parsed["portions"] or existing.portions
                 parsed["meal_mode"] = parsed["meal_mode"] or existing.mode
-            return [SlotSet(s, parsed[s]) for s in FORM_SLOTS] + [SlotSet("meal_canteen", canteen_id)]
-        found = {k: v for k, v in parsed.items() if v is not None}
+            said = any(parsed[s] for s in FORM_SLOTS)  # "好，明天的午饭。要几份？"
+            return [SlotSet(s, parsed[s]) for s in (*FORM_SLOTS, MORE)] + [
+                SlotSet("meal_canteen", canteen_id), SlotSet(FORM_MOVE, Move.ANSWER.value if said else None)]
+        found = {k: v for k, v in parsed.items() if v}
         if requested == "portions" and "portions" not in found:
             # a bare number answers "要几份？"
             count = parse_count(turn.text + "份") if len(turn.text) <= 3 else None
             if count:
                 found["portions"] = count
-        if not found and not canteen:
-            if turn.intent in LEAVE_FORM:
-                return []  # let that intent's rule answer; the form resumes after
-            return [SlotSet(requested, None)]  # ask again
-        return [SlotSet(k, v) for k, v in found.items()] + canteen + _finish_if_already_booked(turn, found)
+        if canteen_id:
+            found["meal_canteen"] = canteen_id
+        move = classify(turn, "meal_order_form", found, DIGRESSIONS)
+        slot_events = [SlotSet(k, v) for k, v in found.items()] + _finish_if_already_booked(turn, found)
+        return settle(turn, move, requested, "订饭", clear_order_slots(), slot_events)
 
 
 def already_booked(sender: str, day_iso: str | None, meal: str | None) -> Any | None:
@@ -99,12 +151,14 @@ def already_booked(sender: str, day_iso: str | None, meal: str | None) -> Any | 
         return None
     day = date.fromisoformat(day_iso)
     orders = runtime.services().upcoming_orders(sender, today=runtime.today())
-    return next((o for o in orders if o.date == day and o.meal == meal), None)
+    return next((o for o in orders if o.date == day and o.meal == meal and o.status == "booked"), None)
 
 
 def _finish_if_already_booked(turn: Turn, found: dict[str, Any]) -> Events:
     """Same day and meal already booked: stop asking, the read-back will say so."""
-    merged = {s: turn.slot(s) for s in FORM_SLOTS} | found
+    merged = {s: turn.slot(s) for s in (*FORM_SLOTS, MORE)} | found
+    if merged[MORE]:
+        return []
     existing = already_booked(turn.sender, merged["meal_date"], merged["meal"])
     if existing is None:
         return []
@@ -112,42 +166,60 @@ def _finish_if_already_booked(turn: Turn, found: dict[str, Any]) -> Events:
     return [SlotSet(k, v) for k, v in fill.items() if merged[k] is None]
 
 
+def _items(values: dict[str, Any], more: list[dict[str, Any]] | None) -> list[tuple[date, str]]:
+    items = [(date.fromisoformat(values["meal_date"]), values["meal"])]
+    for item in more or []:
+        pair = (date.fromisoformat(item["date"]), item.get("meal") or values["meal"])
+        if pair not in items:
+            items.append(pair)
+    return items
+
+
 def read_back(turn: Turn) -> Events:
-    """Quote the order in the slots and ask for a yes; never books by itself."""
+    """Quote the order(s) in the slots and ask for one yes; never books by itself."""
     today = runtime.today()
     services = runtime.services()
     values = {s: turn.slot(s) for s in FORM_SLOTS}
     if UNKNOWN in values.values():
         services.get_resident(turn.sender)  # raises UnknownResident: handoff
-    day = date.fromisoformat(values["meal_date"])
-    existing = already_booked(turn.sender, values["meal_date"], values["meal"])
-    if existing is not None:
-        turn.say(replies.duplicate_order(existing, today))
-        return clear_order_slots()
-    try:
-        quote = services.quote_meal(
-            turn.sender, day, values["meal"], int(values["portions"]),
-            canteen_id=turn.slot("meal_canteen") or default_canteen(turn.sender),
-            mode=values["meal_mode"], today=today,
-        )
-    except MealFull as e:
-        turn.say(replies.meal_full(day, values["meal"], e.remaining, today))
-        return clear_order_slots()
-    except DuplicateOrder as e:
-        turn.say(replies.duplicate_order(e.existing, today))
-        return clear_order_slots()
-    except NoMealService:
-        turn.say(replies.no_meal_service(day, values["meal"], today))
-        return clear_order_slots()
-    except InvalidRequest:
-        turn.say(replies.invalid_meal_request(today))
+    if any(v is None for v in values.values()):
+        return []  # the form was left (算了, 再见): nothing to read back
+    canteen_id = turn.slot("meal_canteen") or default_canteen(turn.sender)
+    quotes, booked_already = [], []
+    for day, meal in _items(values, turn.slot(MORE)):
+        existing = already_booked(turn.sender, day.isoformat(), meal)
+        if existing is not None:
+            booked_already.append(existing)
+            continue
+        try:
+            quotes.append(services.quote_meal(
+                turn.sender, day, meal, int(values["portions"]), canteen_id=canteen_id,
+                mode=values["meal_mode"], today=today,
+            ))
+        except MealFull as e:
+            turn.say(replies.meal_full(day, meal, e.remaining, today))
+            return clear_order_slots()
+        except DuplicateOrder as e:
+            booked_already.append(e.existing)
+        except NoMealService:
+            turn.say(replies.no_meal_service(day, meal, today))
+            return clear_order_slots()
+        except InvalidRequest:
+            turn.say(replies.invalid_meal_request(today))
+            return clear_order_slots()
+    if not quotes:
+        turn.say(replies.duplicate_order(booked_already[0], today, who=turn.addressee))
         return clear_order_slots()
     pending = {
-        "kind": "meal", "id": uuid.uuid4().hex, "date": day.isoformat(), "meal": quote.meal,
-        "portions": quote.portions, "canteen_id": quote.canteen_id, "mode": quote.mode,
+        "kind": "meal", "id": uuid.uuid4().hex, "date": quotes[0].date.isoformat(), "meal": quotes[0].meal,
+        "portions": quotes[0].portions, "canteen_id": quotes[0].canteen_id, "mode": quotes[0].mode,
+        "items": [{"date": q.date.isoformat(), "meal": q.meal} for q in quotes],
     }
-    turn.say(replies.meal_readback(quote, today), buttons=replies.YES_NO_BUTTONS)
-    return [SlotSet("pending", pending)]
+    text = replies.meal_readback_many(quotes, today, who=turn.addressee) if len(quotes) > 1 else replies.meal_readback(quotes[0], today, who=turn.addressee)
+    if booked_already:
+        text = replies.already_booked_note(booked_already, today, who=turn.addressee) + text
+    turn.say(text, buttons=replies.YES_NO_BUTTONS)
+    return [SlotSet("pending", pending), SlotSet(FORM_MOVE, None)]
 
 
 class ActionMealReadback(YinlingAction):
@@ -159,38 +231,44 @@ class ActionMealReadback(YinlingAction):
 
 
 def book_pending(turn: Turn, pending: dict[str, Any]) -> Events:
+    """Book every item read back, after the one yes; each under its own idempotency key."""
     today = runtime.today()
-    day = date.fromisoformat(pending["date"])
-    try:
-        order = runtime.services().book_meal(
-            turn.sender, day, pending["meal"], int(pending["portions"]),
-            canteen_id=pending["canteen_id"], mode=pending["mode"],
-            idempotency_key=f"meal:{turn.sender}:{pending['id']}", actor=turn.actor,
-            today=today,
-        )
-    except MealFull as e:
-        turn.say(replies.meal_full(day, pending["meal"], e.remaining, today))
-    except DuplicateOrder as e:
-        turn.say(replies.duplicate_order(e.existing, today))
-    except (NoMealService, InvalidRequest):
-        turn.say(replies.invalid_meal_request(today))
-    else:
-        turn.say(replies.meal_booked(order, today))
+    items = pending.get("items") or [{"date": pending["date"], "meal": pending["meal"]}]
+    booked = []
+    for i, item in enumerate(items):
+        day = date.fromisoformat(item["date"])
+        key = f"meal:{turn.sender}:{pending['id']}" + (f":{i}" if i else "")
+        try:
+            booked.append(runtime.services().book_meal(
+                turn.sender, day, item["meal"], int(pending["portions"]),
+                canteen_id=pending["canteen_id"], mode=pending["mode"],
+                idempotency_key=key, actor=turn.actor, today=today,
+            ))
+        except MealFull as e:
+            turn.say(replies.meal_full(day, item["meal"], e.remaining, today))
+        except DuplicateOrder as e:
+            if len(items) == 1:
+                turn.say(replies.duplicate_order(e.existing, today, who=turn.addressee))
+            else:
+                booked.append(e.existing)
+        except (NoMealService, InvalidRequest):
+            turn.say(replies.invalid_meal_request(today))
+    if booked:
+        turn.say(replies.meals_booked(booked, today, who=turn.addressee))
     return clear_order_slots()
 
 
 def correct_pending(turn: Turn, pending: dict[str, Any]) -> Events:
-    """'不对，是两份': apply what the elder corrected and read back again."""
+    """'不对，是两份': apply what the elder corrected and read back again; a bare '不对' asks what."""
     today = runtime.today()
     found = {k: v for k, v in parse_order_text(turn.text, today).items() if v is not None}
     if not found:
-        turn.say(replies.CORRECTION_UNCLEAR)
-        return clear_order_slots()
-    current = {
-        "meal_date": pending["date"], "meal": pending["meal"],
-        "portions": pending["portions"], "meal_mode": pending["mode"],
-    }
-    current.update(found)
+        if EXIT_WORDS.search(turn.text):
+            turn.say(replies.form_stopped("订饭"))
+            return clear_order_slots()
+        turn.say(replies.WHAT_TO_CHANGE_MEAL)
+        return []  # the order stays read back: "对" still books it, "改成晚饭" changes it
+    current = _from_pending(pending) | found
     events: Events = [SlotSet(k, v) for k, v in current.items()]
     events.append(SlotSet("meal_canteen", pending["canteen_id"]))
     turn.tracker.slots.update(current)
@@ -217,7 +295,7 @@ class ActionMenu(YinlingAction):
             turn.say("您说一下是哪个村、哪个社区的食堂，我帮您查菜单。")
             return []
         options = services.menu(canteen_id, day, meal, resident_id=turn.sender)
-        turn.say(replies.menu(options, day, today))
+        turn.say(replies.menu(options, day, today, who=turn.addressee))
         return []
 
 
@@ -233,12 +311,17 @@ class ActionCancelMeal(YinlingAction):
 
     def handle(self, turn: Turn) -> Events:
         today = runtime.today()
-        orders = runtime.services().upcoming_orders(turn.sender, today=today)
-        if not orders:
-            turn.say(replies.no_orders())
-            return [SlotSet("cancel_choice", None)]
         choice = turn.slot("cancel_choice")
         from_form = choice is not None
+        if not from_form and turn.tracker.latest_action_name == "cancel_choice_form":
+            return []  # the choice form was left (算了, 再见): it has said so
+        pending = turn.slot("pending") or {}
+        if not from_form and pending.get("kind") == "meal" and CORRECTING.search(turn.text):
+            return correct_pending(turn, pending)  # "不要午饭了，改成晚饭" at a read-back
+        orders = runtime.services().upcoming_orders(turn.sender, today=today)
+        if not orders:
+            turn.say(replies.no_orders(who=turn.addressee))
+            return [SlotSet("cancel_choice", None)]
         candidates = orders_matching(orders, choice if from_form else turn.text, today)
         if len(candidates) == 1:
             order = candidates[0]
@@ -248,7 +331,7 @@ class ActionCancelMeal(YinlingAction):
         if not candidates and (from_form or parse_date(turn.text, today) or parse_meal(turn.text)):
             turn.say(replies.no_matching_order(today))
         if from_form:
-            turn.say(replies.cancel_choose(orders, today))
+            turn.say(replies.cancel_choose(orders, today, who=turn.addressee))
             return [SlotSet("cancel_choice", None)]
         return [SlotSet("cancel_choice", None), FollowupAction("cancel_choice_form")]
 
@@ -260,8 +343,27 @@ class ActionAskCancelChoice(YinlingAction):
     def handle(self, turn: Turn) -> Events:
         today = runtime.today()
         orders = runtime.services().upcoming_orders(turn.sender, today=today)
-        turn.say(replies.cancel_choose(orders, today))
+        question = replies.cancel_choose(orders, today, who=turn.addressee)
+        move = move_this_turn(turn)
+        if move is Move.MISS:
+            turn.say("我没听清是哪一顿。" + question)
+        elif move is Move.THANK:
+            turn.say("不客气。咱们接着说取消的事：" + question)
+        elif move is Move.TIME:
+            turn.say(time_answer(parse_time_question(turn.text), runtime.now()))
+            turn.say("咱们接着说取消的事：" + question)
+        elif move is Move.BARE_DENY:
+            turn.say(replies.WHAT_TO_CHANGE)
+            turn.say(question)
+        elif said_this_turn(turn):
+            turn.say("咱们接着说取消的事：" + question)
+        else:
+            turn.say(question)
         return []
+
+
+# Asking which meal to cancel, the elder may still ask about anything else.
+CANCEL_DIGRESSIONS = DIGRESSIONS - {"cancel_meal"} | {"book_meal"}
 
 
 class ValidateCancelChoiceForm(YinlingAction):
@@ -269,14 +371,14 @@ class ValidateCancelChoiceForm(YinlingAction):
         return "validate_cancel_choice_form"
 
     def handle(self, turn: Turn) -> Events:
-        if turn.slot("requested_slot") is None:
-            return [SlotSet("cancel_choice", None)]  # activation: ask which one
+        requested = turn.slot("requested_slot")
+        if requested is None:
+            return [SlotSet("cancel_choice", None), SlotSet(FORM_MOVE, None)]  # activation: ask which one
         today = runtime.today()
-        if parse_date(turn.text, today) or parse_meal(turn.text):
-            return [SlotSet("cancel_choice", turn.text)]
-        if turn.intent in LEAVE_FORM:
-            return []
-        return [SlotSet("cancel_choice", None)]
+        found = {"cancel_choice": turn.text} if parse_date(turn.text, today) or parse_meal(turn.text) else {}
+        move = classify(turn, "cancel_choice_form", found, CANCEL_DIGRESSIONS)
+        slot_events = [SlotSet(k, v) for k, v in found.items()]
+        return settle(turn, move, "cancel_choice", "取消订饭", [SlotSet("cancel_choice", None)], slot_events)
 
 
 def cancel_pending(turn: Turn, pending: dict[str, Any]) -> Events:
@@ -290,5 +392,5 @@ def cancel_pending(turn: Turn, pending: dict[str, Any]) -> Events:
     except OrderNotFound:
         turn.say(replies.no_matching_order(today))
     else:
-        turn.say(replies.cancelled(order, today))
+        turn.say(replies.cancelled(order, today, who=turn.addressee))
     return [SlotSet("pending", None)]

@@ -44,6 +44,29 @@ def family_view(member: FamilyMember) -> FamilyView:
     )
 
 
+# What a family member calls the elder, by how they are related and the elder's gender.
+_ELDER_KIN = {
+    "儿子": ("父亲", "母亲"), "女儿": ("父亲", "母亲"), "儿媳": ("公公", "婆婆"), "女婿": ("岳父", "岳母"),
+    "孙子": ("爷爷", "奶奶"), "孙女": ("爷爷", "奶奶"), "外孙": ("姥爷", "姥姥"), "外孙女": ("姥爷", "姥姥"),
+    "老伴": ("老伴", "老伴"),
+}
+
+
+def elder_kin(relation: str, gender: str) -> Optional[str]:
+    """"您母亲" for a son writing for his mother; None where the word would be a guess (侄子, 邻居)."""
+    pair = _ELDER_KIN.get(relation)
+    return None if pair is None else pair[gender == "女"]
+
+
+def acting_relative(session: Session, account_id: int, resident_id: str) -> Optional[FamilyView]:
+    """The family row through which this web account acts for this resident (with consent), if any."""
+    member = session.scalars(
+        select(FamilyMember).where(FamilyMember.account_id == account_id, FamilyMember.resident_id == resident_id,
+                                   FamilyMember.consent.is_(True))
+    ).first()
+    return family_view(member) if member is not None else None
+
+
 def family_members(session: Session, resident_id: str) -> list[FamilyView]:
     """Only members the resident consented to; the others are never shown or called."""
     load_resident(session, resident_id)

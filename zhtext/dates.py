@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from ._numerals import find_numbers
 from .normalize import clean
 
-__all__ = ["parse_date", "spoken_date", "weekday_of", "WEEKDAY_ZH"]
+__all__ = ["parse_date", "parse_dates", "spoken_date", "short_date", "weekday_of", "WEEKDAY_ZH"]
 
 WEEKDAY_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期天")
 _WD_CHAR = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6,
@@ -175,3 +175,25 @@ def spoken_date(d: date, today: date) -> str:
     parts.append(md)
     parts.append(WEEKDAY_ZH[d.weekday()])
     return "，".join(parts)
+
+
+# Words that join several days in one breath: "明天中午的饭和后天中午的饭", "今天、明天".
+_JOINS = re.compile(r"和|跟|还有|以及|再加上|再加|、|，|也要|也")
+
+
+def parse_dates(text: str | None, today: date) -> list[date]:
+    """Every day the text names, in order, without repeats: "明天和后天的午饭" → [明天, 后天]."""
+    seen: list[date] = []
+    for part in _JOINS.split(clean(text)):
+        got = parse_date(part, today) if part else None
+        if got is not None and got not in seen:
+            seen.append(got)
+    return seen
+
+
+def short_date(d: date, today: date) -> str:
+    """The day as said in a quick answer back: 今天 / 明天 / 后天, else 十二月五号."""
+    from .numbers import spoken_number
+
+    rel = {0: "今天", 1: "明天", 2: "后天"}.get((d - today).days)
+    return rel or f"{spoken_number(d.month)}月{spoken_number(d.day)}号"
