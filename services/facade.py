@@ -330,6 +330,9 @@ class Services:
     def family_members(self, resident_id: str) -> list[FamilyView]:
         return self._run(family_uc.family_members, resident_id)
 
+    def acting_relative(self, account_id: int, resident_id: str) -> Optional[FamilyView]:
+        return self._run(family_uc.acting_relative, account_id, resident_id)
+
     def request_family_call(self, resident_id: str, relation: Optional[str], idempotency_key: str) -> CallRequestView:
         return self._run(family_uc.request_family_call, resident_id, relation, idempotency_key, now=self.now())
 
