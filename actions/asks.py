@@ -29,6 +29,10 @@ class Question:
     missing: str        # what is missing, for "我没听清…"
     examples: str       # a plainer second try
     choices: tuple[str, ...]
+    ask_for: str = ""   # to a family member writing for the elder, with {who} for the elder's name
+
+    def first(self, who: replies.Addressee) -> str:
+        return self.ask_for.format(who=who.short) if self.ask_for and who != replies.ELDER else self.ask
 
 
 QUESTIONS: dict[str, Question] = {
@@ -38,7 +42,7 @@ QUESTIONS: dict[str, Question] = {
                      ("早饭", "午饭", "晚饭")),
     "portions": Question("要几份？", "几份", "您说一份、两份就行。", ("一份", "两份", "三份")),
     "meal_mode": Question("您是去食堂吃，还是给您送到家？", "在哪儿吃", "您说'去食堂吃'，或者'送到家'。",
-                          ("去食堂吃", "送到家")),
+                          ("去食堂吃", "送到家"), ask_for="{who}是去食堂吃，还是送到家？"),
     "visit_service": Question("您要哪样上门服务？理发、助浴、保洁、送药、陪诊，还是维修？", "要哪样服务",
                               "您说理发、洗澡、打扫、送药、陪着看病，或者修东西。",
                               ("理发", "助浴", "保洁", "送药", "陪诊", "维修")),
@@ -117,6 +121,7 @@ def question_for(turn: Turn, form: str, slot: str) -> list[str]:
     """The lines to say before the form waits for `slot`."""
     today = runtime.today()
     q = QUESTIONS[slot]
+    ask = q.first(turn.addressee)
     words = FORMS[form]
     move = move_this_turn(turn)
     summary = words.summary(turn, today)
@@ -125,17 +130,17 @@ def question_for(turn: Turn, form: str, slot: str) -> list[str]:
         have = f"{summary}我记下了，" if summary else ""
         return [f"我没听清{q.missing}。{have}{q.examples}"]
     if move is Move.BARE_DENY:
-        return [replies.WHAT_TO_CHANGE, reminder + q.ask]
+        return [replies.WHAT_TO_CHANGE, reminder + ask]
     if move is Move.THANK:
-        return ["不客气。" + reminder + q.ask]
+        return ["不客气。" + reminder + ask]
     if move is Move.TIME:
         question = parse_time_question(turn.text)
-        return [time_answer(question, runtime.now()), reminder + q.ask]
+        return [time_answer(question, runtime.now()), reminder + ask]
     if move is Move.ANSWER:
-        return [acknowledgement(turn, words, today) + q.ask]
+        return [acknowledgement(turn, words, today) + ask]
     if said_this_turn(turn):  # back from a digression that another action answered
-        return [reminder + q.ask]
-    return [q.ask]
+        return [reminder + ask]
+    return [ask]
 
 
 class _Ask(YinlingAction):
