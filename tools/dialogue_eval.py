@@ -132,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(result.report() + "\n", flush=True)
         elapsed = time.monotonic() - started
         died = stack.died()
+        # the database is this run's own: anything still open was left by a conversation's clean-up
+        left = [f"{len(h)} {what}" for h, what in (
+            ([h for h in services.list_handoffs() if h.status != "closed"], "open handoffs"),
+            (services.open_help_requests(), "open help requests")) if h]
     finally:
         stack.stop()
         services.close()
@@ -141,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     passed = sum(r.passed for r in results)
     print(f"overall: {passed}/{len(results)} conversations passed ({passed / len(results):.0%}) "
           f"in {elapsed:.0f} s")
+    if left:
+        print("left behind by the conversations (the runner's clean-up missed them): " + ", ".join(left))
     if died:
         print("processes that died during the run: " + ", ".join(died), file=sys.stderr)
         return 1
