@@ -38,7 +38,7 @@ from zhtext.symptoms import BODY_PARTS, SYMPTOM_KINDS, SYMPTOM_ZH, Complaint, pa
         ("咳嗽", "cough", None), ("一直咳", "cough", None), ("嗓子有痰", "cough", None), ("老伴说我咳得厉害", "cough", None),
         # dizziness
         ("头晕", "dizziness", None), ("头昏", "dizziness", None), ("脑袋晕乎乎的", "dizziness", None),
-        ("起来的时候头发晕", "dizziness", None), ("头 晕", "dizziness", None),
+        ("起来的时候头发晕", "dizziness", None), ("头 晕", "dizziness", None), ("头有点晕", "dizziness", None),
         # constipation, diarrhea
         ("便秘", "constipation", None), ("好几天没大便了", "constipation", None), ("解不下来", "constipation", None),
         ("一个礼拜没解大手了", "constipation", None), ("拉肚子", "diarrhea", None), ("拉稀", "diarrhea", None),
