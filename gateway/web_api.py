@@ -38,11 +38,13 @@ from services.types import (
     AccountView,
     CallRecordView,
     CanteenOrderView,
+    CareDeskView,
     ConversationSummary,
     FacilityView,
     HandoffView,
     HelpDeskView,
     HelpRequestView,
+    ObservationView,
     TicketView,
     TurnView,
 )
@@ -316,6 +318,21 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
     async def desk_ticket_update(ticket_id: RowId, body: TicketUpdateIn,
                                  principal: Principal = Depends(staff)) -> dict[str, Any]:
         return asdict(await run(services.update_ticket, ticket_id, body.status, body.note, principal.actor))
+
+    @desk.get("/care-signals", response_model=list[CareDeskView])
+    async def desk_care_signals(days: int = Query(default=7, ge=1, le=90),
+                                principal: Principal = Depends(staff)) -> list[dict]:
+        """Residents on the care list: loneliness voiced twice or more in the window, or once by someone living
+        alone; who, what they said, how often, when, and whether a 陪聊 visit is already on its way. For a care
+        call, not an alarm. Phone numbers unmasked, to ring back."""
+        return _plain(await run(services.care_signals_for_desk, days))
+
+    @desk.get("/observations", response_model=list[ObservationView])
+    async def desk_observations(days: int = Query(default=7, ge=1, le=90), alerted_only: bool = True,
+                                principal: Principal = Depends(staff)) -> list[dict]:
+        """Complaints residents told (腿肿了好几天了), newest first; by default only those that alerted family
+        and the desk (services.observations has the rules)."""
+        return _plain(await run(services.observations_for_desk, days, alerted_only))
 
     @desk.get("/canteens", response_model=list[FacilityView])
     async def desk_canteens(principal: Principal = Depends(staff)) -> list[dict]:
