@@ -1,7 +1,8 @@
-// Operator console: help requests, the handoff queue, live and past
-// conversations, service tickets, canteen orders, call records and password
-// resets. Help and handoffs refresh on stream events and every 5 s besides
-// (the stream can drop; the poll is the safety net).
+// Operator console: help requests, the handoff queue, the care list
+// (loneliness, complaints that alerted), live and past conversations, service
+// tickets, canteen orders, call records and password resets. Help and handoffs
+// refresh on stream events and every 5 s besides (the stream can drop; the
+// poll is the safety net); the care list on health events and every 30 s.
 import {
   $, api, CHANNEL, errorText, fmtDay, fmtTime, h, HELP_STATUS, initAuth, label, localDay, MEAL, MODE, openStream,
   ORDER_STATUS, parseTime, ROLE, session, showError, showResult, syncList, TICKET_STATUS,
@@ -19,6 +20,7 @@ const BASE_TITLE = document.title;
 const parts = new WeakMap(); // row element → its inner elements, so updates leave inputs alone
 let stream = null;
 let pollTimer = null;
+let careTimer = null;
 let viewing = null; // the conversation shown in the viewer
 let viewingTitle = "";
 const pendingRefresh = {}; // name → timer, to collapse bursts of stream events
@@ -237,6 +239,74 @@ async function replyHandoff(row) {
 async function resumeHandoff(row) {
   if (await act(row, () => api("POST", `/api/desk/handoffs/${enc(row.dataset.handoffId)}/resume`))) refreshHandoffs();
 }
+
+// ---- care: loneliness and complaints ---------------------------------------
+// Not alarms: no "hot" counter, no sound. Who, what they said, how often, when.
+
+const CARE_REASON = { repeated: "一周内多次", lives_alone: "独居" };
+const CARE_OFFER = { activity: "推荐了附近活动", family: "建议给家人打电话", visit: "约了探访关爱" };
+const SYMPTOM = {
+  sleep: "睡不好", swelling: "肿", nausea: "恶心", appetite: "不想吃饭", pain: "疼", cough: "咳嗽", dizziness: "头晕",
+  constipation: "大便不通", diarrhea: "拉肚子", fatigue: "没劲", palpitation: "心慌", breathless: "气短", fever: "发烧",
+  itch: "痒", urination: "小便不顺", memory: "老忘事", numbness: "发麻", mobility: "走路费劲", stomach: "胃不舒服",
+  vision: "眼睛看不清", unwell: "身上不舒服",
+};
+const ALERT_REASON = {
+  after_medicine: "吃药后出现", walking: "影响走路", swelling_days: "肿了两天以上", appetite: "吃不下饭",
+  fever_days: "发烧两天以上", worse_lasting: "几天了还在加重", repeated: "一周内第三次",
+};
+
+function careRow(x) {
+  const latest = (x.recent || [])[0];
+  return h("li", { class: "row", testid: "care-row", data: { residentId: x.resident_id } },
+    h("div", { class: "info" },
+      h("div", { class: "row-title" },
+        h("strong", {}, x.resident_name || x.resident_id), " ",
+        h("span", { class: "badge", testid: "care-reason" }, label(CARE_REASON, x.reason)), " ",
+        h("span", { class: "badge", testid: "care-times" }, `${x.times} 次`), " ",
+        x.open_visit_ticket_id ? h("span", { class: "badge status-assigned" }, `探访工单 #${x.open_visit_ticket_id}`) : null),
+      latest ? h("p", { class: "said", testid: "care-said" }, `“${latest.text || latest.words}”`) : null,
+      h("div", { class: "fields" },
+        field("村/社区", x.village),
+        x.phone ? h("div", { class: "field" }, h("span", { class: "field-name" }, "电话"),
+          h("a", { href: `tel:${x.phone}`, testid: "care-phone" }, x.phone)) : null,
+        field("最近", fmtTime(x.last_at)),
+        x.times > 1 ? field("第一次", fmtTime(x.first_at)) : null),
+      (x.recent || []).length > 1 ? h("details", {},
+        h("summary", {}, `说过的话（${x.recent.length} 条）`),
+        h("ol", { class: "transcript" }, ...x.recent.map((s) => h("li", { class: "turn turn-elder" },
+          h("span", { class: "turn-who" }, `${fmtTime(s.created_at)} · ${label(CHANNEL, s.source)}：`),
+          s.text || s.words, s.offer ? `（${label(CARE_OFFER, s.offer)}）` : "")))) : null));
+}
+
+function observationRow(o) {
+  const what = `${o.body_part && ["pain", "swelling", "numbness", "itch"].includes(o.kind) ? o.body_part : ""}${label(SYMPTOM, o.kind)}`;
+  return h("li", { class: "row compact", testid: "observation-row", data: { observationId: o.id } },
+    h("div", { class: "info" },
+      h("div", { class: "row-title" },
+        h("strong", {}, `${o.resident_name || o.resident_id} · ${what}`), " ",
+        h("span", { class: "badge warn", testid: "observation-reason" }, label(ALERT_REASON, o.alert_reason))),
+      h("p", { class: "said" }, `“${o.text || o.words}”`),
+      h("small", {}, `${fmtTime(o.created_at)} · ${label(CHANNEL, o.source)} · 已通知：${(o.notified || []).join("、")}`)));
+}
+
+async function refreshCare() {
+  await load("care", $("#care-error"), async () => {
+    const [signals, observations] = await Promise.all([
+      api("GET", "/api/desk/care-signals"),
+      api("GET", "/api/desk/observations"),
+    ]);
+    const list = $("#care-signals");
+    list.replaceChildren(...signals.map(careRow));
+    if (!signals.length) list.append(h("li", { class: "empty" }, "近 7 天没有需要关怀的老人"));
+    const obs = $("#observations");
+    obs.replaceChildren(...observations.map(observationRow));
+    if (!observations.length) obs.append(h("li", { class: "empty" }, "近 7 天没有需要告诉家属的身体不适"));
+    $("#care-count").textContent = signals.length;
+  });
+}
+
+$("#care-refresh").addEventListener("click", refreshCare);
 
 // ---- conversations --------------------------------------------------------
 
@@ -543,11 +613,13 @@ initAuth({
     $("#account-role").textContent = label(ACCOUNT_ROLE, account.role);
     stream = openStream({
       help: () => debounced("help", refreshHelp),
-      health: () => debounced("help", refreshHelp),
+      health: () => { debounced("help", refreshHelp); debounced("care", refreshCare, 1000); },
       turn: onTurn,
     }, setStreamState);
     poll();
     pollTimer = setInterval(poll, 5000);
+    refreshCare();
+    careTimer = setInterval(refreshCare, 30000);
     refreshTickets();
     loadCanteens();
     refreshCalls();
@@ -557,11 +629,13 @@ initAuth({
     if (stream) stream.close();
     stream = null;
     clearInterval(pollTimer);
+    clearInterval(careTimer);
     for (const timer of Object.values(pendingRefresh)) clearTimeout(timer);
     viewing = null;
     document.title = BASE_TITLE;
     for (const id of ["#desk-help", "#handoffs", "#live", "#search-results", "#conversation", "#tickets",
-      "#canteen-orders", "#calls", "#accounts"]) $(id).replaceChildren();
+      "#canteen-orders", "#calls", "#accounts", "#care-signals", "#observations"]) $(id).replaceChildren();
+    $("#care-count").textContent = "0";
     $("#account-reset-result").hidden = true;
   },
 });

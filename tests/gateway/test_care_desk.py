@@ -80,3 +80,15 @@ def test_only_the_desk(desk, path):
     assert client.get(path, headers=headers(client, "zhang.jianguo")).status_code == 403
     assert client.get(path, headers=headers(client, "sup.wang")).status_code == 200
     assert client.get(f"{path}?days=0", headers=headers(client, "op.li")).status_code == 422
+
+
+def test_the_console_page_has_the_care_panel(desk):
+    """The browser check itself is in tests/e2e/test_web_pages.py's stack; here only that the page the gateway
+    serves carries the panel and that its script asks the two routes."""
+    client, _ = desk
+    page = client.get("/console")
+    assert page.status_code == 200
+    for testid in ("care-signals", "observations", "care-count"):
+        assert f'data-testid="{testid}"' in page.text
+    script = client.get("/static/console.js").text
+    assert "/api/desk/care-signals" in script and "/api/desk/observations" in script
