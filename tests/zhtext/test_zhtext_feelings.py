@@ -59,6 +59,11 @@ def test_loneliness(text, kind, relation):
         "我要陪聊服务",  # a home-visit request (陪聊 is a service)
         "给我儿子打电话",
         "胸口闷",  # the emergency detector's
+        "就我一个",  # the answer to "订几份"
+        "谢谢你陪我说话",  # thanks for company had
+        "找个客服跟我说说",  # a handoff
+        "明天要去医院，找个人陪我去",  # an escort (陪诊)
+        "去医院看病没人陪，能派个人不",
         "一个人在家摔倒了",  # an emergency, not loneliness
         "不想活了",  # the help path, never a chat offer
         "",
