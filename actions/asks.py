@@ -125,22 +125,33 @@ def question_for(turn: Turn, form: str, slot: str) -> list[str]:
     words = FORMS[form]
     move = move_this_turn(turn)
     summary = words.summary(turn, today)
-    reminder = f"咱们接着{words.topic}" + (f"，{summary}" if summary else "") + "。"
+    reminder = f"咱们接着{words.topic}" + (f"，{summary}" if summary else "") + "："
     if move is Move.MISS:
         have = f"{summary}我记下了，" if summary else ""
         return [f"我没听清{q.missing}。{have}{q.examples}"]
     if move is Move.BARE_DENY:
         return [replies.WHAT_TO_CHANGE, reminder + ask]
     if move is Move.THANK:
-        return ["不客气。" + reminder + ask]
+        return ["不客气，" + reminder + ask]
     if move is Move.TIME:
         question = parse_time_question(turn.text)
         return [time_answer(question, runtime.now()), reminder + ask]
     if move is Move.ANSWER:
         return [acknowledgement(turn, words, today) + ask]
+    if repeated_this_turn(turn):  # "再说一遍" has just said the question again, slowly
+        return []
     if said_this_turn(turn):  # back from a digression that another action answered
         return [reminder + ask]
     return [ask]
+
+
+def repeated_this_turn(turn: Turn) -> bool:
+    for event in reversed(turn.tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == "action_repeat":
+            return True
+    return False
 
 
 class _Ask(YinlingAction):
@@ -151,6 +162,8 @@ class _Ask(YinlingAction):
 
     def handle(self, turn: Turn) -> Events:
         lines = question_for(turn, self.form, self.slot)
+        if not lines:
+            return []
         buttons = [{"title": c, "payload": c} for c in QUESTIONS[self.slot].choices]
         for line in lines[:-1]:
             turn.say(line)

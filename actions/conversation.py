@@ -8,13 +8,11 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from actions import replies, runtime, smalltalk
 from actions.base import Events, YinlingAction, hand_off
 from actions.context import Turn
-from actions.forms import misses_before
 from actions.meals import book_pending, cancel_pending, clear_order_slots, correct_pending
 from actions.visits import book_visit, correct_visit
 from services.clock import as_utc, utcnow
 from services.errors import UnknownResident, YinlingError
 
-FALLBACKS_BEFORE_HANDOFF = 2
 REPEAT_LOOKBACK_TURNS = 10
 REPEAT_LOG_WINDOW = timedelta(minutes=10)
 
@@ -139,14 +137,7 @@ class ActionFallback(YinlingAction):
         return "action_fallback"
 
     def handle(self, turn: Turn) -> Events:
-        understood = smalltalk.understood_anyway(turn)  # the date, a symptom, loneliness: not a miss
-        if understood is not None:
-            return understood
-        if misses_before(turn.tracker.events) + 1 >= FALLBACKS_BEFORE_HANDOFF:
-            turn.say(replies.FALLBACK_HANDOFF)
-            return hand_off(turn, "two_fallbacks")
-        turn.say(replies.FALLBACK_FIRST)
-        return []
+        return smalltalk.not_understood(turn)
 
 
 class ActionHandoff(YinlingAction):

@@ -83,9 +83,8 @@ def said_this_turn(turn: Turn) -> bool:
 
 def ends_with_exit(text: str) -> bool:
     """"算了" / "午饭不要了" as the last words; "算了，改成后天" is a correction, not an exit."""
-    last = None
-    for last in EXIT_WORDS.finditer(text):
-        pass
+    matches = list(EXIT_WORDS.finditer(text))
+    last = matches[-1] if matches else None
     return last is not None and not text[last.end():].strip("啊呀吧了的哦呢嘛。！，… ")
 
 

@@ -295,7 +295,8 @@ class ActionMenu(YinlingAction):
             turn.say("您说一下是哪个村、哪个社区的食堂，我帮您查菜单。")
             return []
         options = services.menu(canteen_id, day, meal, resident_id=turn.sender)
-        turn.say(replies.menu(options, day, today, who=turn.addressee))
+        booking = (turn.tracker.active_loop or {}).get("name") == "meal_order_form"
+        turn.say(replies.menu(options, day, today, who=turn.addressee, offer=not booking))
         return []
 
 
@@ -348,7 +349,7 @@ class ActionAskCancelChoice(YinlingAction):
         if move is Move.MISS:
             turn.say("我没听清是哪一顿。" + question)
         elif move is Move.THANK:
-            turn.say("不客气。咱们接着说取消的事：" + question)
+            turn.say("不客气，咱们接着说取消的事：" + question)
         elif move is Move.TIME:
             turn.say(time_answer(parse_time_question(turn.text), runtime.now()))
             turn.say("咱们接着说取消的事：" + question)

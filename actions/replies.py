@@ -95,13 +95,14 @@ def _dishes(option: Any, limit: int = 4) -> str:
     return "、".join(names)
 
 
-def menu(options: Sequence[Any], day: date, today: date, who: Addressee = ELDER) -> str:
+def menu(options: Sequence[Any], day: date, today: date, who: Addressee = ELDER, offer: bool = True) -> str:
+    """`offer`: end with "要给您订吗？" (not while a booking is already being asked for)."""
     if not options:
         return f"{spoken_date(day, today)}食堂没有安排饭。您要问别的日子吗？"
     when = spoken_date(day, today)
     if len(options) == 1:
         o = options[0]
-        return f"{when}{MEAL_ZH[o.meal]}有{_dishes(o)}。要给{who.short}订吗？"
+        return f"{when}，{MEAL_ZH[o.meal]}有{_dishes(o)}。" + (f"要给{who.short}订吗？" if offer else "")
     parts = [f"{MEAL_ZH[o.meal]}有{_dishes(o, 3)}" for o in options]
     return f"{when}，{'；'.join(parts)}。"
 

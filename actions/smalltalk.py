@@ -8,11 +8,31 @@ general line, and none of them counts as a misunderstanding.
 from __future__ import annotations
 
 import random
+import re
+
+from rasa_sdk.events import SlotSet
 
 from actions import care, replies, runtime
-from actions.base import Events, YinlingAction
+from actions.base import Events, YinlingAction, hand_off
 from actions.context import Turn
+from actions.forms import FORM_MOVE, Move, misses_before
 from zhtext.when import parse_time_question, time_answer
+
+FALLBACKS_BEFORE_HANDOFF = 2
+# A message with no Chinese at all ("qwerty asdf") is not small talk, whatever the classifier says.
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def not_understood(turn: Turn) -> Events:
+    """Ask once more in plain words; the second miss in a row (here or in a form) goes to a human."""
+    understood = understood_anyway(turn)  # the date, a symptom, loneliness: not a miss
+    if understood is not None:
+        return understood
+    if misses_before(turn.tracker.events) + 1 >= FALLBACKS_BEFORE_HANDOFF:
+        turn.say(replies.FALLBACK_HANDOFF)
+        return hand_off(turn, "two_fallbacks")
+    turn.say(replies.FALLBACK_FIRST)
+    return [SlotSet(FORM_MOVE, Move.MISS.value)]
 
 
 def understood_anyway(turn: Turn) -> Events | None:
@@ -29,6 +49,8 @@ class ActionChitchat(YinlingAction):
         return "action_chitchat"
 
     def handle(self, turn: Turn) -> Events:
+        if not CHINESE.search(turn.text):
+            return not_understood(turn)
         understood = understood_anyway(turn)
         if understood is not None:
             return understood
@@ -41,6 +63,8 @@ class ActionOutOfScope(YinlingAction):
         return "action_out_of_scope"
 
     def handle(self, turn: Turn) -> Events:
+        if not CHINESE.search(turn.text):
+            return not_understood(turn)
         understood = understood_anyway(turn)
         if understood is not None:
             return understood
