@@ -280,3 +280,45 @@ def test_malformed_signals_are_refused(services, kwargs):
     words = args.pop("words")
     with pytest.raises(InvalidRequest):
         services.record_loneliness("r-0020", words, **args)
+
+
+# --- the migration ------------------------------------------------------------------------------------------
+
+
+def test_migration_0007_goes_down_and_up_with_rows_present(db_url, clock, tmp_path):
+    """0007 only adds two tables: down removes them (and nothing else), up brings them back empty. On a
+    database of its own, so the module's shared one keeps its rows."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from services.db import make_engine
+    from services.facade import Services
+    from services.migrate import alembic_config
+    from tests.pg import temp_schema
+
+    def run(url):
+        svc = Services(url, clock=clock, outbox=tmp_path / "outbox.jsonl")
+        try:
+            svc.create_all_and_seed(TODAY)
+            svc.record_symptom("r-0002", "swelling", "腿肿", days=3, source="text", idempotency_key=new_key("m"))
+            svc.record_loneliness("r-0002", "孤单", source="text", idempotency_key=new_key("m"))
+            svc.engine.dispose()
+            command.downgrade(alembic_config(url), "0006_conversation_log")
+            engine = make_engine(url)
+            try:
+                tables = set(inspect(engine).get_table_names())
+                assert not {"health_observations", "care_signals"} & tables
+                assert {"notifications", "service_tickets", "residents"} <= tables
+            finally:
+                engine.dispose()
+            command.upgrade(alembic_config(url), "head")
+            assert svc.resident_observations("r-0002") == []
+            assert svc.record_symptom("r-0002", "cough", "咳嗽", source="text", idempotency_key=new_key("m")).id
+        finally:
+            svc.close()
+
+    if db_url.startswith("sqlite"):
+        run(f"sqlite:///{tmp_path / 'mig.db'}")
+    else:
+        with temp_schema() as url:
+            run(url)
