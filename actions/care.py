@@ -13,7 +13,7 @@ from actions import care_replies, replies, runtime
 from actions.base import Events, YinlingAction, hand_off
 from actions.context import Turn
 from services.errors import NoFamilyMember
-from zhtext.emergency import detect_emergency
+from zhtext.emergency import detect_emergency, is_despair
 from zhtext.feelings import LonelinessCue, detect_loneliness
 from zhtext.health import parse_reading
 from zhtext.kinds import parse_relation
@@ -31,7 +31,8 @@ def raise_help(turn: Turn) -> Events:
         idempotency_key=turn.idempotency_key("help"),
         conversation_id=turn.sender,
     )
-    turn.say(replies.help_raised(view))
+    despair = is_despair(detect_emergency(turn.text))
+    turn.say(care_replies.DESPAIR if despair else replies.help_raised(view))
     # leave any half-filled form: the emergency comes first
     return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
@@ -106,10 +107,14 @@ def answer_loneliness(turn: Turn, cue: LonelinessCue) -> Events:
 
 
 def care_reply(turn: Turn) -> Events | None:
-    """A complaint, else loneliness, in what the elder just said: answered and recorded; None if neither
-    (or if it is an emergency, which is the help path's and not a chat's)."""
+    """A complaint, else loneliness, in what the elder just said: answered and recorded; None if neither,
+    or if it is an emergency (the help path's, not a chat's). Words of not wanting to live ("活着没意思")
+    are both: the help request is stored (the gateway's, under the same key) and the answer is warm."""
     text = turn.text
-    if detect_emergency(text) is not None:
+    emergency = detect_emergency(text)
+    if is_despair(emergency):
+        return raise_help(turn)
+    if emergency is not None:
         return None
     complaints = parse_complaints(text)
     if complaints:

@@ -15,6 +15,9 @@ from zhtext.spoken import spoken_time
 from zhtext.symptoms import SYMPTOM_ZH, Complaint
 
 CLINIC = "卫生室"
+# To words of not wanting to live (zhtext.emergency.is_despair), after the help request is stored: warmth and a
+# person, not "您别动，别挂".
+DESPAIR = "您别这么想，有我陪着您呢。我已经请工作人员马上给您打电话，跟您说说话。"
 # Kinds said with the body part in front: 腿肿, 膝盖疼, 手发麻, 胳膊痒, 腿没劲.
 _WITH_BODY = {"pain": "疼", "swelling": "肿", "numbness": "发麻", "itch": "痒", "fatigue": "没劲"}
 

@@ -21,7 +21,8 @@ from typing import Mapping
 
 from .normalize import clean
 
-__all__ = ["EmergencyMatch", "detect_emergency", "EMERGENCY_PHRASES", "EMERGENCY_KINDS", "KIND_ZH"]
+__all__ = ["EmergencyMatch", "detect_emergency", "is_despair", "EMERGENCY_PHRASES", "EMERGENCY_KINDS", "KIND_ZH",
+           "DESPAIR_PHRASES"]
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,10 @@ _ACUTE_ADDED: Mapping[str, tuple[str, ...]] = {
     "fire_gas": ("煤烟味", "着起来了"),
     "lost": ("回不去家", "不知道我在哪"),
 }
+# Words of not wanting to live: a help request (a person calls), answered with warmth rather than "别动，别挂".
+DESPAIR_PHRASES = ("不想活了", "活不下去了", "活着没意思", "活着还有啥意思", "活够了", "死了算了")
 _WEAK = {"手脚发麻", "憋得慌", "起不来", "胸闷", "流血",  # common complaints: match, hedged
-         "不想活了", "活不下去了", "活着没意思", "活着还有啥意思", "活够了", "死了算了",
+         *DESPAIR_PHRASES,
          "疼死了", "冒冷汗", "站不住了", "站不住", "出不来了", "烫着了", "紧急"}
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # 不行了 only about a person ("我不行了", "老伴快不行了") or said on its own.
@@ -254,3 +257,8 @@ def detect_emergency(text: str | None) -> EmergencyMatch | None:
                 best, hedged = h, False
                 break
     return EmergencyMatch(best.kind, t[best.start:best.end], hedged)
+
+
+def is_despair(match: EmergencyMatch | None) -> bool:
+    """The match is words of not wanting to live ("活着没意思"), not a body in danger."""
+    return match is not None and match.phrase in DESPAIR_PHRASES

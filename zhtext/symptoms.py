@@ -126,7 +126,7 @@ _RESOLVED_AFTER = re.compile(r"^(?:的毛病)?(?:已经|都|也|现在|这会儿
 _FIGURATIVE = re.compile(r"(?:让人|叫人|真叫人|真让人|可)?头疼(?:的事|的问题|死了这事)|(?:让|叫)(?:人|我)头疼|心疼|肉疼|眼红|眼馋|嘴馋")
 # Not complaints about oneself now: "不舒服的话去哪看病", "怕睡不着" (asks / worries) still count;
 # but "心里难受" / "心里不舒服" are feelings (zhtext.feelings), not symptoms.
-_FEELING = re.compile(r"心里(?:头)?(?:难受|不舒服|不好受|憋屈)|(?:难受|不舒服)(?:的是|死了他)|说不出的难受")
+_FEELING = re.compile(r"心里(?:头)?(?:难受|不舒服|不好受|憋屈|不得劲|不痛快|堵得慌|空落落)|(?:难受|不舒服)(?:的是|死了他)|说不出的难受")
 
 _WORSE = re.compile(
     r"越来越|愈来愈|越发|更(?:加)?(?:厉害|重|疼|难受|严重|多|频|晕|肿|睡不着|吃不下)|加重|重了|厉害了|严重了|"

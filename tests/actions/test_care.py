@@ -151,7 +151,18 @@ def test_no_activity_no_family_a_visit(svc):
     assert desk["r-0007"].times == 2 and desk["r-0007"].open_visit_ticket_id is not None
 
 
-@pytest.mark.parametrize("text", ["我想订明天的午饭", "今天星期几", "胸口疼", "不想活了", "你好"])
+def test_words_of_not_wanting_to_live_are_a_help_request_answered_warmly(svc):
+    before = len(svc.open_help_requests())
+    t = turn("人老了不中用了，活着没意思", "r-0024", intent="chitchat")
+    assert care.care_reply(t) is not None
+    assert said(t) == "您别这么想，有我陪着您呢。我已经请工作人员马上给您打电话，跟您说说话。"
+    assert len(svc.open_help_requests()) == before + 1
+    again = turn("不想活了", "r-0024", intent="request_help")
+    care.ActionHelp().handle(again)
+    assert "别动" not in said(again) and "陪着您" in said(again)
+
+
+@pytest.mark.parametrize("text", ["我想订明天的午饭", "今天星期几", "胸口疼", "你好"])
 def test_care_reply_leaves_everything_else_alone(svc, text):
     t = turn(text, "r-0024", intent="chitchat")
     assert care.care_reply(t) is None

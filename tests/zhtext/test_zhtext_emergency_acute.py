@@ -2,7 +2,7 @@
 (zhtext.symptoms): they stay on the help path; the mild forms beside them do not."""
 import pytest
 
-from zhtext.emergency import detect_emergency
+from zhtext.emergency import detect_emergency, is_despair
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,11 @@ def test_acute_phrases(text, kind, hedged):
 )
 def test_mild_or_everyday_words_are_not_emergencies(text):
     assert detect_emergency(text) is None, (text, detect_emergency(text))
+
+
+def test_despair_is_told_apart_from_a_body_in_danger():
+    assert is_despair(detect_emergency("人老了不中用了，活着没意思"))
+    assert is_despair(detect_emergency("我不想活了"))
+    assert not is_despair(detect_emergency("救命"))
+    assert not is_despair(detect_emergency("不想活了，喝了农药"))  # the poisoning is what to act on
+    assert not is_despair(None)

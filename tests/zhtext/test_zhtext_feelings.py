@@ -25,6 +25,8 @@ from zhtext.feelings import LONELINESS_KINDS, LonelinessCue, detect_loneliness
         ("没人来看我", "family_away", None), ("孩子们都忙得顾不上我", "family_away", None),
         ("就我一个人，儿子也不来看我", "family_away", "儿子"),  # the named son shapes the offer
         # wants company
+        ("一个人待着，心里不得劲", "alone", None), ("没人跟俺拉话，憋屈得很", "alone", None),
+        ("儿女都不在身边，没人说话", "family_away", None), ("孩子们好久没来了，想他们", "family_away", None),
         ("跟我说说话", "wants_company", None), ("咱俩聊聊", "wants_company", None),
         ("想跟人聊聊天", "wants_company", None), ("陪陪我", "wants_company", None), ("有个人陪我就好了", "wants_company", None),
     ],
@@ -57,6 +59,7 @@ def test_loneliness(text, kind, relation):
         "我在跟老伴聊天",
         "有拉家常的活动吗",  # ask_activity
         "我要陪聊服务",  # a home-visit request (陪聊 is a service)
+        "那让人上门来陪我说说话",  # a home visit asked for
         "给我儿子打电话",
         "胸口闷",  # the emergency detector's
         "就我一个",  # the answer to "订几份"

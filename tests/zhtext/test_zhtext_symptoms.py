@@ -96,6 +96,7 @@ def test_complaints(text, kind, body):
         "能吃能睡",
         "这椅子坐着不舒服",
         "心里难受",  # a feeling (zhtext.feelings), not a symptom
+        "一个人待着，心里不得劲",
         "歇歇喘口气",
         "明天有啥活动",
         "给我儿子打电话",
