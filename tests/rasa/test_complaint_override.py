@@ -50,3 +50,21 @@ def test_complaints_become_health_reports(text, intent):
 ])
 def test_other_meanings_are_left_alone(text, intent):
     assert run(text, intent).get(INTENT)["name"] == intent
+
+
+# --- a message with no Chinese and no digit is not understood -------------------------------------
+
+from components.no_words_fallback import NoWordsFallback  # noqa: E402
+
+
+@pytest.mark.parametrize("text,intent,expected", [
+    ("zxcv hjkl", "affirm", "nlu_fallback"),
+    ("qwerty asdf", "chitchat", "nlu_fallback"),
+    ("???", "deny", "nlu_fallback"),
+    ("2", "book_meal", "book_meal"),             # a typed count answers the form
+    ("145/90", "report_health", "report_health"),
+    ("好的 ok", "affirm", "affirm"),
+    ("对", "affirm", "affirm"),
+])
+def test_no_words_is_not_understood(text, intent, expected):
+    assert NoWordsFallback().process([classified(text, intent)])[0].get(INTENT)["name"] == expected
