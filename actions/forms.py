@@ -34,7 +34,8 @@ EXIT_WORDS = re.compile(
     r"不取消了|不退了|不想订了|不想要了|甭订了|甭弄了|不整了|拉倒|没事了"
 )
 LEAVE_WORDS = re.compile(r"再见|拜拜|挂了|我走了|先这样吧|就这样吧|不说了")
-HUMAN_WORDS = re.compile(r"转人工|人工服务|真人|找个人|叫个人|工作人员|接线员|客服|跟人说")
+# "想找个人说说话" is loneliness, not a request for the desk
+HUMAN_WORDS = re.compile(r"转人工|人工服务|真人|工作人员|接线员|客服|(?:找|叫|换)个人(?!说说话|说话|聊|陪|唠)")
 BARE_DENY = re.compile(r"(?:哎呀|哎|嗯|不不)?(?:不对|不是|错了|说错了|搞错了|弄错了)(?:不对|不是)?[啊呀吧了的哦呢]*")
 # Words of someone changing what was read back ("改成晚饭", "换成后天", "不是中午").
 CORRECTING = re.compile(r"改|换|不对|不是|错了")

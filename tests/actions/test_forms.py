@@ -59,6 +59,7 @@ def test_several_days_in_one_breath():
     ("谢谢你啊，那我挂了", "thank", {}, Move.LEAVE),
     ("我要找个人说", "chitchat", {}, Move.HANDOFF),
     ("转人工", "handoff_human", {}, Move.HANDOFF),
+    ("想找个人说说话", "chitchat", {}, Move.DIGRESS),
     ("救命啊我摔倒了", "request_help", {}, Move.HELP),
     ("对", "affirm", {}, Move.MISS),
     ("qwerty", "nlu_fallback", {}, Move.MISS),
