@@ -77,8 +77,9 @@ def remind_of_pending(turn: Turn, events: Events) -> None:
     if not pending or any(e.get("event") == "slot" and e.get("name") == "pending" for e in events):
         return
     since = turns_since_pending(turn.tracker.events)
-    if since is not None and since <= PENDING_REMINDER_TURNS and pending.get("kind") in replies.PENDING_REMINDER:
-        turn.say(replies.PENDING_REMINDER[pending["kind"]], buttons=replies.YES_NO_BUTTONS)
+    reminder = replies.pending_reminder(pending, runtime.today())
+    if since is not None and since <= PENDING_REMINDER_TURNS and reminder:
+        turn.say(reminder, buttons=replies.YES_NO_BUTTONS)
 
 
 class YinlingAction(Action, abc.ABC):

@@ -146,6 +146,20 @@ def misses_before(events: list[dict[str, Any]]) -> int:
     return int(previous)
 
 
+def previous_action(turn: Turn) -> str | None:
+    """The last action of the turn before the latest message (what the bot did last)."""
+    seen_user = False
+    for event in reversed(turn.tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and kind == "action" and event.get("name") not in INTERNAL_ACTIONS:
+            return event.get("name")
+    return None
+
+
 def end_form(extra: Events | None = None) -> Events:
     """Leave the active form; the read-back actions see the slots empty and stay silent."""
     return [*(extra or []), SlotSet(FORM_MOVE, None), ActiveLoop(None), SlotSet("requested_slot", None)]

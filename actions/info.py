@@ -35,7 +35,14 @@ class ActionSubsidyStatus(YinlingAction):
         return "action_subsidy_status"
 
     def handle(self, turn: Turn) -> Events:
-        applications = runtime.services().subsidy_status(turn.sender, parse_programme(turn.text))
+        services = runtime.services()
+        code = parse_programme(turn.text)
+        applications = services.subsidy_status(turn.sender, code)
+        if not applications and code:  # "俺那个高龄津贴咋还没发": that programme, and whether it applies
+            item = next(iter(services.eligibility(turn.sender, code)), None)
+            if item is not None:
+                turn.say(replies.not_applied(item, who=turn.addressee))
+                return []
         turn.say(replies.subsidy_status(applications, who=turn.addressee))
         return []
 
@@ -85,8 +92,10 @@ class ActionActivities(YinlingAction):
         today = runtime.today()
         topic = parse_activity_topic(turn.text)
         if topic is not None:
+            place = named_facility(turn.text)
             try:
-                everything = runtime.services().activities(turn.sender)
+                everything = runtime.services().activities(
+                    None if place else turn.sender, facility_id=place.id if place else None)
             except UnknownResident:
                 turn.say("您在哪个村、哪个社区？我帮您查附近的课。")
                 return []
@@ -100,8 +109,10 @@ class ActionActivities(YinlingAction):
         if weekday is None:
             day = parse_date(turn.text, today) or today
             weekday = day.weekday()
+        place = named_facility(turn.text)  # "康乐社区礼拜三有啥活动": that place, for anyone
         try:
-            items = runtime.services().activities(turn.sender, weekday=weekday)
+            items = runtime.services().activities(
+                None if place else turn.sender, weekday=weekday, facility_id=place.id if place else None)
         except UnknownResident:
             turn.say("您在哪个村、哪个社区？我帮您查附近的活动。")
             return []

@@ -11,7 +11,18 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from actions import replies, runtime
 from actions.base import Events, YinlingAction
 from actions.context import LEAVE_ANY_FORM, Turn
-from actions.forms import CORRECTING, EXIT_WORDS, FORM_MOVE, Move, classify, move_this_turn, said_this_turn, settle
+from actions.forms import (
+    CORRECTING,
+    EXIT_WORDS,
+    FORM_MOVE,
+    Move,
+    classify,
+    end_form,
+    move_this_turn,
+    previous_action,
+    said_this_turn,
+    settle,
+)
 from actions.info import named_facility
 from services.errors import (
     DuplicateOrder,
@@ -36,6 +47,10 @@ DIGRESSIONS = (LEAVE_ANY_FORM - {"deny", "goodbye", "request_help", "handoff_hum
 # A self-correction: what comes after the last of these wins ("三份……哎呀说错了，两份").
 CORRECTION = re.compile(r"不对|不是|改成|改为|换成|说错了|搞错了|错了|[，,。]是")
 CLAUSE = re.compile(r"[，,。；;]")
+# Words that make a message about a meal, whatever came before it
+MEAL_TALK = re.compile(r"订|定|饭|餐|吃|份|早上|中午|晌午|晚上|黑夜")
+# 份 and 分 sound alike: "定一分饭" is a portion, not a minute or a cent
+MISHEARD_PORTION = re.compile(r"(?<=[一两二三四五六七八九十俩仨\d])分(?=饭|餐|儿|吧|就|$)")
 NEGATED = re.compile(r"^(?:不要|不用|不订|别|甭|不)")
 
 
@@ -51,6 +66,7 @@ def parse_order_text(text: str, today: date) -> dict[str, Any]:
     """Whatever of day(s), meal(s), portions and mode the elder said in one breath, with their
     self-corrections applied (each slot from the last clause that names it; "不要午饭" is no
     choice of lunch); several days or meals become `meal_more` items after the first."""
+    text = MISHEARD_PORTION.sub("份", text)
     parts = [p for p in CORRECTION.split(text) if p]
     clauses = [c for p in parts for c in CLAUSE.split(p) if c and not NEGATED.match(c)] or [text]
     dates = _last(parts, lambda p: parse_dates(p, today)) or []
@@ -120,6 +136,10 @@ class ValidateMealOrderForm(YinlingAction):
                 services.get_resident(turn.sender)
             except UnknownResident:
                 return [SlotSet(s, parsed[s] or UNKNOWN) for s in FORM_SLOTS]
+            if previous_action(turn) == "action_out_of_scope" and not MEAL_TALK.search(turn.text):
+                # "明天" right after "帮我订张火车票" was refused is about the ticket, not a meal
+                turn.say(replies.MEAL_OR_NOT)
+                return end_form(clear_order_slots())
             pending = turn.slot("pending") or {}
             if pending.get("kind") == "meal" and CORRECTING.search(turn.text):
                 # "改成晚饭" after a read-back: the order read back, with the change
@@ -295,7 +315,8 @@ class ActionMenu(YinlingAction):
             turn.say("您说一下是哪个村、哪个社区的食堂，我帮您查菜单。")
             return []
         options = services.menu(canteen_id, day, meal, resident_id=turn.sender)
-        booking = (turn.tracker.active_loop or {}).get("name") == "meal_order_form"
+        booking = (turn.tracker.active_loop or {}).get("name") == "meal_order_form" or \
+            (turn.slot("pending") or {}).get("kind") == "meal"
         turn.say(replies.menu(options, day, today, who=turn.addressee, offer=not booking))
         return []
 

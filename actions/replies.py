@@ -46,14 +46,25 @@ CHITCHAT = (
     "我是银龄小助手，一直在这儿陪着您。您要订饭、问补贴，都可以跟我说。",
     "您说得在理。身体要紧，按时吃饭。有事就喊我。",
 )
+MEAL_OR_NOT = "您是要订饭吗？要订饭，您说'订明天的饭'就行。"
+INTRO = "我是银龄小助手，一直在这儿陪着您。您要订饭、问补贴，都可以跟我说。"
 OUT_OF_SCOPE = "这个我帮不上忙。我能帮您订饭、问补贴、找驿站、叫人上门，还能帮您叫人。"
 
-# Said after a digression while a read-back still waits for the elder's yes.
-PENDING_REMINDER = {
-    "meal": "刚才那顿饭还没订上，要订就说'对'。",
-    "visit": "刚才的上门服务还没约上，要约就说'对'。",
-    "cancel": "刚才那顿饭还没取消，要取消就说'对'。",
-}
+
+
+def pending_reminder(pending: dict[str, Any], today: date) -> str | None:
+    """Said after a digression while a read-back still waits for the elder's yes."""
+    kind = pending.get("kind")
+    if kind == "meal":
+        items = pending.get("items") or [pending]
+        what = "、".join(f"{short_date(date.fromisoformat(i['date']), today)}的{MEAL_ZH[i['meal']]}" for i in items)
+        return f"咱们接着说刚才那顿饭：{what}，{spoken_count(int(pending['portions']), '份')}，给您订上，对吗？"
+    if kind == "visit":
+        return "咱们接着说刚才的上门服务：给您约上，对吗？"
+    if kind == "cancel":
+        return "咱们接着说刚才要取消的那顿饭：给您取消，对吗？"
+    return None
+
 
 YES_NO_BUTTONS = [{"title": "对", "payload": "/affirm"}, {"title": "不对", "payload": "/deny"}]
 
@@ -222,6 +233,16 @@ def subsidy_info(items: Sequence[Any], who: Addressee = ELDER) -> str:
     return f"您能享受{'；'.join(parts)}。要查发没发，您就问'我的补贴发了没'。"
 
 
+def not_applied(item: Any, who: Addressee = ELDER) -> str:
+    """Asked about one programme never applied for: say so, and whether it applies at all."""
+    name = item.programme.name
+    if item.eligible:
+        return f"{who.full}还没有申请{name}，按情况是能领的。要申请的话，我给您转人工帮着办。"
+    if item.programme.code == "gaoling":
+        return f"{name}是八十岁以上的老人才有，{who.full}还没到岁数。想细问的话，我给您转人工。"
+    return f"按{who.full}现在的情况，{name}暂时够不上。想细问的话，我给您转人工。"
+
+
 def programme_list(programmes: Sequence[Any]) -> str:
     names = "、".join(p.name for p in programmes[:4])
     return f"咱这儿有{names}。八十岁以上的老人都有高龄津贴。"
@@ -282,9 +303,12 @@ def no_facility(kind: str | None) -> str:
 def activities(items: Sequence[Any], weekday: int | None) -> str:
     if not items:
         return "这几天附近没有安排活动。"
-    day = WEEKDAY_ZH[weekday] if weekday is not None else ""
-    parts = [f"{a.facility_name}{spoken_time(a.start)}有{a.title}" for a in items[:2]]
-    return f"{day}{'；'.join(parts)}。"
+    day = WEEKDAY_ZH[weekday] + "，" if weekday is not None else ""
+    first = items[0].facility_name
+    # the place said once when both are there; "老年大学·书法班" read as 老年大学的书法班
+    parts = [("" if i and a.facility_name == first else a.facility_name)
+             + f"{spoken_time(a.start)}有{a.title.replace('·', '的')}" for i, a in enumerate(items[:2])]
+    return f"{day}{'，'.join(parts)}。"
 
 
 def time_span(start: str, end: str) -> str:

@@ -20,6 +20,7 @@ from zhtext.when import parse_time_question, time_answer
 
 FALLBACKS_BEFORE_HANDOFF = 2
 # A message with no Chinese at all ("qwerty asdf") is not small talk, whatever the classifier says.
+IDENTITY = re.compile(r"你是谁|你叫什么|你叫啥|你是干啥的|你是干什么的|你是哪个|你是啥|你是机器人")
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -54,7 +55,7 @@ class ActionChitchat(YinlingAction):
         understood = understood_anyway(turn)
         if understood is not None:
             return understood
-        turn.say(random.choice(replies.CHITCHAT))
+        turn.say(replies.INTRO if IDENTITY.search(turn.text) else random.choice(replies.CHITCHAT))
         return []
 
 

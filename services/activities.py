@@ -18,12 +18,13 @@ NEARBY_M = 5_000
 
 def activities(
     session: Session,
-    resident_id: str,
+    resident_id: Optional[str],
     weekday: Optional[int] = None,
     facility_id: Optional[str] = None,
     radius_m: int = NEARBY_M,
 ) -> list[ActivityView]:
-    resident = load_resident(session, resident_id)
+    # At a named place an unknown caller may ask too ("康乐社区礼拜三有啥活动"); near-me needs the resident.
+    resident = None if resident_id is None and facility_id is not None else load_resident(session, resident_id)
     if weekday is not None and not (isinstance(weekday, int) and 0 <= weekday <= 6):
         raise InvalidRequest("weekday_out_of_range", repr(weekday))
     query = select(Activity).options(selectinload(Activity.facility))
@@ -33,11 +34,11 @@ def activities(
         query = query.where(Activity.facility_id == facility_id)
     if weekday is not None:
         query = query.where(Activity.weekday == weekday)
-    own = {resident.home_station_id, resident.home_canteen_id} - {None}
+    own = {resident.home_station_id, resident.home_canteen_id} - {None} if resident else set()
     chosen = []
     for activity in session.scalars(query):
         facility = activity.facility
-        distance = haversine_m(resident.lat, resident.lon, facility.lat, facility.lon)
+        distance = haversine_m(resident.lat, resident.lon, facility.lat, facility.lon) if resident else 0.0
         if facility_id is None and distance > radius_m and facility.id not in own:
             continue
         chosen.append((activity.weekday, activity.start_time, distance, activity.id, activity))

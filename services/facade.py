@@ -220,7 +220,7 @@ class Services:
     def get_facility(self, facility_id: str) -> FacilityView:
         return self._run(facilities_uc.get_facility, facility_id)
 
-    def activities(self, resident_id: str, weekday: Optional[int] = None,
+    def activities(self, resident_id: Optional[str], weekday: Optional[int] = None,
                    facility_id: Optional[str] = None) -> list[ActivityView]:
         return self._run(activities_uc.activities, resident_id, weekday, facility_id)
 

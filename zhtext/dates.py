@@ -185,9 +185,12 @@ def parse_dates(text: str | None, today: date) -> list[date]:
     """Every day the text names, in order, without repeats: "明天和后天的午饭" → [明天, 后天]."""
     seen: list[date] = []
     for part in _JOINS.split(clean(text)):
-        got = parse_date(part, today) if part else None
-        if got is not None and got not in seen:
-            seen.append(got)
+        # "明天后天的晚饭": day words side by side, with nothing between them
+        pieces = [m.group() for m in _RELATIVE_RE.finditer(part)] if len(_RELATIVE_RE.findall(part)) > 1 else [part]
+        for piece in pieces:
+            got = parse_date(piece, today) if piece else None
+            if got is not None and got not in seen:
+                seen.append(got)
     return seen
 
 
