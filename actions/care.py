@@ -5,14 +5,17 @@ services.care_signals decide what is stored and who is told, actions/care_replie
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
+from uuid import uuid4
 
 from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions import care_replies, replies, runtime
 from actions.base import Events, YinlingAction, hand_off
 from actions.context import Turn
+from services.care_signals import VISIT_SERVICE
 from services.errors import NoFamilyMember
+from services.privacy import strip_id_numbers
 from zhtext.emergency import detect_emergency, is_despair
 from zhtext.feelings import LonelinessCue, detect_loneliness
 from zhtext.health import parse_reading
@@ -95,15 +98,34 @@ def answer_symptom(turn: Turn, complaint: Complaint, also: Sequence[Complaint] =
     return []
 
 
+def _our_visit_offer(pending: Any) -> bool:
+    """An earlier visit offer of ours, still unanswered (a dateless 陪聊 read-back says the same)."""
+    return (isinstance(pending, dict) and pending.get("kind") == "visit" and pending.get("service") == VISIT_SERVICE
+            and not pending.get("date"))
+
+
 def answer_loneliness(turn: Turn, cue: LonelinessCue) -> Events:
     """Record the care signal and answer warmly with the one offer services chose (an activity, a call
-    to family, a 探访关爱 visit). Never a help request, never an alarm."""
+    to family, a 探访关爱 visit). Never a help request, never an alarm. A visit not yet arranged is asked, not
+    booked: the read-back it leaves in `pending` (actions/visits.py's shape) is filed by ActionAffirm on "对"
+    and dropped by ActionDeny on "不用了". Another read-back still waiting is not replaced."""
     view = runtime.services().record_loneliness(
         turn.sender, cue.words, text=turn.text, cue_kind=cue.kind, relation=cue.relation,
         source=turn.channel, idempotency_key=turn.idempotency_key("lonely"),
     )
-    turn.say(care_replies.loneliness_answer(cue, view, runtime.today()))
-    return []
+    today = runtime.today()
+    offer = view.offer
+    if offer.kind != "visit" or offer.ticket is not None:
+        turn.say(care_replies.loneliness_answer(cue, view, today))
+        return []
+    waiting = turn.slot("pending")
+    if waiting and not _our_visit_offer(waiting):
+        turn.say(care_replies.loneliness_answer(cue, view, today, can_ask=False))
+        return []
+    pending = {"kind": "visit", "id": uuid4().hex, "service": VISIT_SERVICE, "date": None,
+               "note": strip_id_numbers(f"探访关爱：{turn.text}")[:200]}
+    turn.say(care_replies.loneliness_answer(cue, view, today), buttons=replies.YES_NO_BUTTONS)
+    return [SlotSet("pending", pending)]
 
 
 def care_reply(turn: Turn) -> Events | None:

@@ -3,7 +3,7 @@
 Pure functions from the parse (zhtext.symptoms / zhtext.feelings) and the services' answer to spoken
 Mandarin, kept apart from actions/replies.py so the wording is tested on its own. Times are said as words
 (下午两点半); nothing promises what did not happen: "我已经告诉您女儿了" only when she was told, a visit
-only when its ticket exists.
+only when its ticket exists. A visit not yet arranged is a question; the ticket is filed on the elder's yes.
 """
 from __future__ import annotations
 
@@ -115,8 +115,16 @@ def _day_word(day: date | None, today: date) -> str:
     return "明天" if (day - today).days == 1 else "过两天"
 
 
-def loneliness_answer(cue: Any, view: Any, today: date) -> str:
-    """After services.care_signals.record_loneliness: a warm word, then the one offer it chose."""
+# The 探访关爱 visit offered, asked as a question: "对" files it (actions.visits.book_visit), "不用了" drops it.
+VISIT_QUESTION = "要不要我请探访关爱的人这两天上门陪您聊聊？"
+# The same offer while another read-back still waits for its yes (that one is not replaced): how to ask for it.
+# The words to say are a request_home_visit (上门陪 is a visit, not loneliness; 说说话 is the 陪聊 service).
+VISIT_HOW_TO_ASK = "想有人上门陪您说说话，您就说'请人上门陪我说说话'。"
+
+
+def loneliness_answer(cue: Any, view: Any, today: date, *, can_ask: bool = True) -> str:
+    """After services.care_signals.record_loneliness: a warm word, then the one offer it chose. A visit not yet
+    arranged is asked (VISIT_QUESTION), or, when `can_ask` is false (another read-back waits), how to ask for it."""
     offer = view.offer
     if offer.kind == "activity" and offer.activity is not None:
         a = offer.activity
@@ -127,4 +135,6 @@ def loneliness_answer(cue: Any, view: Any, today: date) -> str:
         return _opening(cue) + f"想跟{rel}说说话，您就说'给我{rel}打电话'。"
     if offer.already_arranged:
         return _opening(cue) + "探访关爱的人这两天就上门看您，来之前先给您打电话。"
-    return _opening(cue) + "我请探访关爱的人这两天上门陪您聊聊，来之前先给您打电话。"
+    if offer.ticket is not None:  # filed under the signal's own key (older signals)
+        return _opening(cue) + "我请探访关爱的人这两天上门陪您聊聊，来之前先给您打电话。"
+    return _opening(cue) + (VISIT_QUESTION if can_ask else VISIT_HOW_TO_ASK)

@@ -77,7 +77,7 @@ def book_visit(turn: Turn, pending: dict[str, Any]) -> Events:
     ticket = runtime.services().create_ticket(
         turn.sender, pending["service"],
         date.fromisoformat(pending["date"]) if pending.get("date") else None,
-        note=turn.last_said("request_home_visit") or "",
+        note=pending.get("note") or turn.last_said("request_home_visit") or "",
         idempotency_key=f"visit:{turn.sender}:{pending['id']}", actor=turn.actor,
     )
     turn.say(replies.visit_booked(ticket, today, who=turn.addressee))

@@ -11,8 +11,9 @@ first when the elder spoke of family, "孩子们都不来看我"):
 
     activity  something at a nearby station or centre later today, else tomorrow (services.activities)
     family    a consenting family member with a phone number: the elder can say "给我儿子打电话"
-    visit     a 探访关爱 visit: a 陪聊 home-service ticket for the station (one open ticket at a time;
-              an open one is reused, and the reply says it is already arranged)
+    visit     a 探访关爱 visit: a 陪聊 home-service ticket for the station. Only offered here, never booked:
+              the assistant asks, and files the ticket (services.tickets.create_ticket) on the elder's yes.
+              When an open one exists already it is returned, and the reply says it is already arranged.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ OFFER_KINDS = ("activity", "family", "visit")
 WINDOW = timedelta(days=7)
 REPEATED = 2
 VISIT_SERVICE = "companionship"  # 陪聊, the home service a 探访关爱 volunteer's visit is booked as
-VISIT_ACTOR = "assistant:care"
 RECENT_ON_DESK = 5
 MAX_WORDS = 200
 MAX_TEXT = 500
@@ -91,26 +91,24 @@ def _open_visit(session: Session, resident_id: str) -> Optional[ServiceTicket]:
     ).first()
 
 
-def _visit(session: Session, resident: Resident, signal_key: str, text: str, now: datetime,
-           create: bool) -> CareOfferView:
-    key = f"{signal_key}:visit"
-    own = session.scalars(select(ServiceTicket).where(ServiceTicket.idempotency_key == key)).one_or_none()
+def _visit(session: Session, resident: Resident, signal_key: str) -> CareOfferView:
+    """The visit offer: an open 陪聊 ticket when there is one (already arranged), else a bare offer, booked by no
+    one until the elder says yes. A ticket filed under the signal's own key (as this once did at once) is still
+    that signal's visit."""
+    own = session.scalars(select(ServiceTicket).where(ServiceTicket.idempotency_key == f"{signal_key}:visit")
+                          ).one_or_none()
     if own is not None:
         return CareOfferView("visit", ticket=tickets_uc.ticket_view(own))
     earlier = _open_visit(session, resident.id)
     if earlier is not None:
         return CareOfferView("visit", ticket=tickets_uc.ticket_view(earlier), already_arranged=True)
-    if not create:
-        return CareOfferView("visit")
-    ticket = tickets_uc.create_ticket(session, resident.id, VISIT_SERVICE, None, f"探访关爱：{text}"[:200], key,
-                                      VISIT_ACTOR, now=now)
-    return CareOfferView("visit", ticket=ticket)
+    return CareOfferView("visit")
 
 
 def _offer(session: Session, resident: Resident, cue_kind: str, relation: Optional[str], signal_key: str,
-           text: str, now: datetime, replay: Optional[str] = None) -> CareOfferView:
-    """The first offer that exists, in the order the cue asks for. `replay`: the offer recorded with the signal,
-    worked out again at the signal's own time (so the same activity) and booking nothing."""
+           now: datetime, replay: Optional[str] = None) -> CareOfferView:
+    """The first offer that exists, in the order the cue asks for; none of them books anything. `replay`: the
+    offer recorded with the signal, worked out again at the signal's own time (so the same activity)."""
     order = ("family", "activity", "visit") if cue_kind == "family_away" else OFFER_KINDS
     for kind in (replay,) if replay else order:
         if kind == "activity":
@@ -122,8 +120,8 @@ def _offer(session: Session, resident: Resident, cue_kind: str, relation: Option
             if member is not None:
                 return CareOfferView("family", family=member)
         else:  # the visit always exists: the station can always send someone
-            return _visit(session, resident, signal_key, text, now, create=replay is None)
-    return _visit(session, resident, signal_key, text, now, create=False)  # a replayed offer gone since
+            return _visit(session, resident, signal_key)
+    return _visit(session, resident, signal_key)  # a replayed offer gone since
 
 
 def _check(kind: str, cue_kind: str, words: str, idempotency_key: str) -> None:
@@ -149,13 +147,13 @@ def record_loneliness(
     idempotency_key: str,
     now: Optional[datetime] = None,
 ) -> LonelinessView:
-    """Store the signal and choose the offer (module docstring). The same key returns the same signal and offer
-    without storing or booking anything again."""
+    """Store the signal and choose the offer (module docstring); nothing is booked. The same key returns the same
+    signal and offer without storing anything again."""
     _check("lonely", cue_kind, words, idempotency_key)
     existing = session.scalars(select(CareSignal).where(CareSignal.idempotency_key == idempotency_key)).one_or_none()
     if existing is not None:
         resident = load_resident(session, existing.resident_id)
-        offer = _offer(session, resident, cue_kind, relation, idempotency_key, existing.text, existing.created_at,
+        offer = _offer(session, resident, cue_kind, relation, idempotency_key, existing.created_at,
                        replay=existing.offer)
         times = _count_in_window(session, resident.id, existing.created_at)
         return LonelinessView(signal_view(existing), offer, times, on_care_list(resident.lives_alone, times))
@@ -166,7 +164,7 @@ def record_loneliness(
                         text=text, source=(source or "text")[:40], created_at=now, idempotency_key=idempotency_key)
     session.add(signal)
     session.flush()
-    offer = _offer(session, resident, cue_kind, relation, idempotency_key, text or signal.words, now)
+    offer = _offer(session, resident, cue_kind, relation, idempotency_key, now)
     signal.offer = offer.kind
     session.flush()
     times = _count_in_window(session, resident.id, now)

@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import care, runtime
+from actions import care, care_replies, conversation, replies, runtime
 from actions.context import Turn
 from services.facade import Services
 from zhtext.feelings import detect_loneliness
@@ -34,11 +34,12 @@ def wired(svc, monkeypatch):
     monkeypatch.setattr(runtime, "today", lambda: TODAY)
 
 
-def turn(text: str, sender: str = "r-0002", message_id: str | None = None, intent: str = "report_health") -> Turn:
+def turn(text: str, sender: str = "r-0002", message_id: str | None = None, intent: str = "report_health",
+         slots: dict | None = None) -> Turn:
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.9},
               "metadata": {"message_id": message_id or uuid.uuid4().hex, "channel": "speaker"}}
     events = [{"event": "user", "text": text, "timestamp": 1.0, "parse_data": {"intent": latest["intent"]}}]
-    return Turn(Tracker(sender, {}, latest, events, False, None, {}, "action_listen"), CollectingDispatcher())
+    return Turn(Tracker(sender, slots or {}, latest, events, False, None, {}, "action_listen"), CollectingDispatcher())
 
 
 def said(t: Turn) -> str:
@@ -140,15 +141,81 @@ def test_missing_the_children_offers_the_call(svc):
     assert said(t) == "想您儿子了吧。想跟儿子说说话，您就说'给我儿子打电话'。"
 
 
-def test_no_activity_no_family_a_visit(svc):
+def companionship_tickets(svc, sender: str) -> list:
+    return [t for t in svc.open_tickets(sender) if t.service_code == "companionship"]
+
+
+def the_pending(events) -> dict:
+    [event] = events
+    assert (event["event"], event["name"]) == ("slot", "pending")
+    return event["value"]
+
+
+def test_no_activity_no_family_a_visit_is_asked_and_filed_on_yes(svc):
     t = turn("想找个人说说话", "r-0007", intent="chitchat")
-    care.care_reply(t)
-    assert said(t) == "好呀，我陪您说说话。我请探访关爱的人这两天上门陪您聊聊，来之前先给您打电话。"
+    events = care.care_reply(t)
+    assert said(t) == "好呀，我陪您说说话。要不要我请探访关爱的人这两天上门陪您聊聊？"
+    assert sentences(said(t)) == 2
+    assert t.dispatcher.messages[0]["buttons"] == replies.YES_NO_BUTTONS
+    pending = the_pending(events)
+    # actions/visits.py visit_read_back's shape, so ActionAffirm files it through book_visit
+    assert {k: pending[k] for k in ("kind", "service", "date")} == {"kind": "visit", "service": "companionship",
+                                                                       "date": None}
+    assert len(pending["id"]) == 32 and pending["note"] == "探访关爱：想找个人说说话"
+    assert companionship_tickets(svc, "r-0007") == []  # nothing booked before the yes
+
+    yes = turn("对", "r-0007", intent="affirm", slots={"pending": pending})
+    after = conversation.ActionAffirm().handle(yes)
+    assert said(yes) == "约好了，这两天有人上门陪聊，来之前会先给您打电话。"
+    assert {"event": "slot", "name": "pending", "value": None, "timestamp": None} in after
+    [ticket] = companionship_tickets(svc, "r-0007")
+    assert (ticket.service_name, ticket.preferred_date, ticket.status) == ("陪聊", None, "open")
+    assert ticket.note == "探访关爱：想找个人说说话"
+    again = turn("对", "r-0007", intent="affirm", slots={"pending": pending})  # a retried webhook: still one
+    conversation.ActionAffirm().handle(again)
+    assert [x.id for x in companionship_tickets(svc, "r-0007")] == [ticket.id]
+
     t2 = turn("陪我聊会儿吧", "r-0007", intent="chitchat")
-    care.care_reply(t2)
-    assert "这两天就上门看您" in said(t2)
+    assert care.care_reply(t2) == []  # already arranged: nothing to ask
+    assert said(t2) == "好呀，我陪您说说话。探访关爱的人这两天就上门看您，来之前先给您打电话。"
     desk = {v.resident_id: v for v in svc.care_signals_for_desk()}
-    assert desk["r-0007"].times == 2 and desk["r-0007"].open_visit_ticket_id is not None
+    assert desk["r-0007"].times == 2 and desk["r-0007"].open_visit_ticket_id == ticket.id
+
+
+def test_a_visit_declined_is_not_filed(svc):
+    t = turn("家里就我一个人，闷得慌", "r-0008", intent="chitchat")
+    pending = the_pending(care.care_reply(t))
+    assert said(t) == "一个人在家，是挺闷的。要不要我请探访关爱的人这两天上门陪您聊聊？"
+    no = turn("不用了", "r-0008", intent="deny", slots={"pending": pending})
+    after = conversation.ActionDeny().handle(no)
+    assert {"event": "slot", "name": "pending", "value": None, "timestamp": None} in after
+    assert "先不办了" in said(no)
+    assert companionship_tickets(svc, "r-0008") == []
+    assert "r-0008" in {v.resident_id for v in svc.care_signals_for_desk()}  # lives alone: the desk still sees it
+
+
+def test_a_waiting_read_back_is_not_replaced_by_the_visit_offer(svc):
+    meal = {"kind": "meal", "id": uuid.uuid4().hex, "items": []}
+    t = turn("孤孤单单的", "r-0006", intent="chitchat", slots={"pending": meal})
+    assert care.care_reply(t) == []  # the meal read-back keeps waiting for its yes
+    assert said(t) == "一个人在家，是挺闷的。" + care_replies.VISIT_HOW_TO_ASK
+    assert sentences(said(t)) == 2 and not t.dispatcher.messages[0]["buttons"]
+    assert companionship_tickets(svc, "r-0006") == []
+    # an unanswered offer of ours is asked again
+    offer = {"kind": "visit", "id": uuid.uuid4().hex, "service": "companionship", "date": None}
+    t2 = turn("还是闷得慌", "r-0006", intent="chitchat", slots={"pending": offer})
+    assert the_pending(care.care_reply(t2))["service"] == "companionship"
+    assert said(t2).endswith(care_replies.VISIT_QUESTION)
+
+
+def test_a_retried_loneliness_webhook_records_once_and_books_nothing(svc):
+    first, again = (turn("一个人待着没意思", "r-0023", "m-lonely-1", intent="chitchat") for _ in range(2))
+    one, two = care.care_reply(first), care.care_reply(again)
+    assert said(first) == said(again) and said(first).endswith(care_replies.VISIT_QUESTION)
+    assert the_pending(one)["service"] == the_pending(two)["service"] == "companionship"
+    care.care_reply(turn("闷得慌", "r-0023", intent="chitchat"))  # a second message: the second signal, not the third
+    assert [v.times for v in svc.care_signals_for_desk() if v.resident_id == "r-0023"] == [2]
+    assert companionship_tickets(svc, "r-0023") == []
 
 
 def test_words_of_not_wanting_to_live_are_a_help_request_answered_warmly(svc):

@@ -85,8 +85,10 @@ ACTIVITY = ActivityView("cc-kangle", "榆次区晋华街道康乐社区养老服
          "想孩子们了吧。想跟女儿说说话，您就说'给我女儿打电话'。"),
         ("儿子一年到头也不回来", CareOfferView("family", family=FamilyView("f-2", "张建国", "儿子", None, True)),
          "想您儿子了吧。想跟儿子说说话，您就说'给我儿子打电话'。"),
+        ("陪我聊会儿吧", CareOfferView("visit"),  # not booked yet: asked, filed on the elder's yes
+         "好呀，我陪您说说话。要不要我请探访关爱的人这两天上门陪您聊聊？"),
         ("陪我聊会儿吧", CareOfferView("visit", ticket=TicketView(3, "r-0007", "companionship", "陪聊", None, "open", NOW)),
-         "好呀，我陪您说说话。我请探访关爱的人这两天上门陪您聊聊，来之前先给您打电话。"),
+         "好呀，我陪您说说话。我请探访关爱的人这两天上门陪您聊聊，来之前先给您打电话。"),  # filed by an older signal
         ("孤孤单单的", CareOfferView("visit", ticket=TicketView(3, "r-0007", "companionship", "陪聊", None, "open", NOW),
                                      already_arranged=True),
          "一个人在家，是挺闷的。探访关爱的人这两天就上门看您，来之前先给您打电话。"),
@@ -96,6 +98,13 @@ def test_loneliness_answers(text, offer, expected):
     answer = care_replies.loneliness_answer(detect_loneliness(text), lonely(offer), TODAY)
     assert answer == expected
     assert sentences(answer) == 2 and no_digits(answer)
+
+
+def test_a_visit_offer_while_another_read_back_waits_says_how_to_ask():
+    answer = care_replies.loneliness_answer(detect_loneliness("家里就我一个人，闷得慌"), lonely(CareOfferView("visit")),
+                                            TODAY, can_ask=False)
+    assert answer == "一个人在家，是挺闷的。想有人上门陪您说说话，您就说'请人上门陪我说说话'。"
+    assert sentences(answer) == 2 and "？" not in answer
 
 
 @pytest.mark.parametrize("name, short", [

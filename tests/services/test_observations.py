@@ -222,18 +222,34 @@ def test_missing_a_son_offers_a_call_to_him(services):
     assert (view.offer.family.relation, view.offer.family.name) == ("儿子", "王晓东")
 
 
-def test_without_activity_or_family_a_visit_is_arranged_once(services):
+def test_without_activity_or_family_a_visit_is_offered_not_booked(services):
     # r-0007 lives alone in 云竹村: no activity within reach, no family on record
+    def tickets():
+        return [t for t in services.list_tickets(limit=1000) if t.resident_id == "r-0007"]
+
+    assert tickets() == []
+    key = new_key("c")
     first = services.record_loneliness("r-0007", "想找个人说说话", cue_kind="wants_company", source="speaker",
-                                       idempotency_key=new_key("c"))
-    assert first.offer.kind == "visit" and not first.offer.already_arranged
-    ticket = first.offer.ticket
+                                       idempotency_key=key)
+    assert first.offer.kind == "visit" and first.signal.offer == "visit"
+    assert first.offer.ticket is None and not first.offer.already_arranged  # asked, not filed: the elder says yes first
+    assert tickets() == []
+    assert services.record_loneliness("r-0007", "想找个人说说话", cue_kind="wants_company", source="speaker",
+                                      idempotency_key=key) == first
+    assert tickets() == []
+    # the elder said yes: the assistant files the 陪聊 ticket (actions.visits.book_visit)
+    ticket = services.create_ticket("r-0007", "companionship", None, "探访关爱：想找个人说说话", new_key("visit"),
+                                    "resident:r-0007")
     assert ticket.service_code == "companionship" and ticket.service_name == "陪聊" and ticket.status == "open"
-    assert "探访关爱" in ticket.note
     second = services.record_loneliness("r-0007", "陪我聊会儿吧", cue_kind="wants_company", source="speaker",
                                         idempotency_key=new_key("c"))
     assert second.offer.already_arranged and second.offer.ticket.id == ticket.id
     assert [t.id for t in services.open_tickets("r-0007") if t.service_code == "companionship"] == [ticket.id]
+    # a replay of the first signal (the same key) tells the truth of now: arranged, still not a second ticket
+    replay = services.record_loneliness("r-0007", "想找个人说说话", cue_kind="wants_company", source="speaker",
+                                        idempotency_key=key)
+    assert replay.signal == first.signal and replay.offer.already_arranged and replay.offer.ticket.id == ticket.id
+    assert [t.id for t in tickets()] == [ticket.id]
 
 
 def test_a_signal_is_idempotent(services):
