@@ -122,7 +122,7 @@ def answer_loneliness(turn: Turn, cue: LonelinessCue) -> Events:
     if waiting and not _our_visit_offer(waiting):
         turn.say(care_replies.loneliness_answer(cue, view, today, can_ask=False))
         return []
-    pending = {"kind": "visit", "id": uuid4().hex, "service": VISIT_SERVICE, "date": None,
+    pending = {"kind": "visit", "id": uuid4().hex, "service": VISIT_SERVICE, "date": None, "offer": True,
                "note": strip_id_numbers(f"探访关爱：{turn.text}")[:200]}
     turn.say(care_replies.loneliness_answer(cue, view, today), buttons=replies.YES_NO_BUTTONS)
     return [SlotSet("pending", pending)]

@@ -89,7 +89,9 @@ def correct_visit(turn: Turn, pending: dict[str, Any]) -> Events:
     service = parse_service(turn.text)
     day = parse_date(turn.text, today)
     if not service and not day:
-        if EXIT_WORDS.search(turn.text):
+        # a plain no to an offer we made ("要不要我请人上门陪您聊聊？" "不用") drops it; only a
+        # read-back of the elder's own request asks what to change
+        if EXIT_WORDS.search(turn.text) or pending.get("offer"):
             turn.say(replies.form_stopped("约上门服务"))
             return clear_visit_slots()
         turn.say(replies.WHAT_TO_CHANGE_VISIT)
