@@ -24,7 +24,7 @@ class ActionSubsidyInfo(YinlingAction):
         except UnknownResident:
             programmes = services.programmes()
             chosen = [p for p in programmes if p.code == programme]
-            turn.say(chosen[0].summary if chosen else replies.programme_list(programmes))
+            turn.say(replies.programme_brief(chosen[0]) if chosen else replies.programme_list(programmes))
             return []
         turn.say(replies.subsidy_info(items, who=turn.addressee))
         return []

@@ -243,6 +243,19 @@ def not_applied(item: Any, who: Addressee = ELDER) -> str:
     return f"按{who.full}现在的情况，{name}暂时够不上。想细问的话，我给您转人工。"
 
 
+# The programmes said briefly, as to someone who called in (their summaries are written for reading).
+PROGRAMME_BRIEF = {
+    "gaoling": "八十岁以上的老人都有高龄津贴，按月发。要申请，我给您转人工。",
+    "shineng": "经济困难、又失能的老人，每月有失能老年人补贴。要申请，我给您转人工。",
+    "shilaohua": "特殊困难的老人家里，可以免费做适老化改造，先要上门看看。要申请，我给您转人工。",
+    "tanfang": "独居、特困和高龄的老人有探访关爱，定期有人上门或者打电话问候。",
+}
+
+
+def programme_brief(programme: Any) -> str:
+    return PROGRAMME_BRIEF.get(programme.code) or f"咱这儿有{programme.name}。想细问的话，我给您转人工。"
+
+
 def programme_list(programmes: Sequence[Any]) -> str:
     names = "、".join(p.name for p in programmes[:4])
     return f"咱这儿有{names}。八十岁以上的老人都有高龄津贴。"
