@@ -151,8 +151,16 @@ def _run(coro):
     return asyncio.get_event_loop_policy().new_event_loop().run_until_complete(coro)
 
 
+def test_the_trained_model_runs_the_guard_before_the_emergency_override(agent):
+    nodes = agent.processor.model_metadata.predict_schema.nodes
+    [guard] = [n for n, node in nodes.items() if node.uses is DomainGuard]
+    [override] = [n for n, node in nodes.items() if node.uses.__name__ == "EmergencyIntentOverride"]
+    assert nodes[override].needs == {"messages": guard}
+
+
 @pytest.mark.parametrize("text", ["帮我订张去太原的火车票", "订个机票", "帮我订个酒店", "订个车",
-                                  "帮我挂个号", "订 两 张 去 北 京 的 高 铁 票", "给我约个出租车"])
+                                  "帮我挂个号", "订 两 张 去 北 京 的 高 铁 票", "给我约个出租车",
+                                  "订一张明天的"])
 def test_the_trained_model_never_starts_the_meal_form_for_a_ticket(agent, text):
     async def turn():
         from rasa.core.channels.channel import UserMessage
