@@ -8,7 +8,7 @@ from typing import Any
 
 from rasa_sdk.events import FollowupAction, SlotSet
 
-from actions import replies, runtime
+from actions import care, replies, runtime
 from actions.base import Events, YinlingAction
 from actions.context import LEAVE_ANY_FORM, Turn
 from actions.forms import (
@@ -47,6 +47,8 @@ DIGRESSIONS = (LEAVE_ANY_FORM - {"deny", "goodbye", "request_help", "handoff_hum
 # A self-correction: what comes after the last of these wins ("三份……哎呀说错了，两份").
 CORRECTION = re.compile(r"不对|不是|改成|改为|换成|说错了|搞错了|错了|[，,。]是")
 CLAUSE = re.compile(r"[，,。；;]")
+# Words that order a meal; without one, a complaint or loneliness is not a booking
+ORDER_WORDS = re.compile(r"订|定|饭|餐|份|送|要")
 # Words that make a message about a meal, whatever came before it
 MEAL_TALK = re.compile(r"订|定|饭|餐|吃|份|早上|中午|晌午|晚上|黑夜")
 # 份 and 分 sound alike: "定一分饭" is a portion, not a minute or a cent
@@ -136,6 +138,11 @@ class ValidateMealOrderForm(YinlingAction):
                 services.get_resident(turn.sender)
             except UnknownResident:
                 return [SlotSet(s, parsed[s] or UNKNOWN) for s in FORM_SLOTS]
+            if not ORDER_WORDS.search(turn.text):
+                # "黑夜一个人，冷清得很" names an evening and one person, and orders nothing
+                cared = care.care_reply(turn)
+                if cared is not None:
+                    return end_form(clear_order_slots()) + cared
             if previous_action(turn) == "action_out_of_scope" and not MEAL_TALK.search(turn.text):
                 # "明天" right after "帮我订张火车票" was refused is about the ticket, not a meal
                 turn.say(replies.MEAL_OR_NOT)
