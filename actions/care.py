@@ -5,6 +5,7 @@ services.care_signals decide what is stored and who is told, actions/care_replie
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Sequence
 from uuid import uuid4
 
@@ -82,6 +83,10 @@ def answer_symptom(turn: Turn, complaint: Complaint, also: Sequence[Complaint] =
     """Record the resident's complaint (and `also`, the others said with it) and answer with care and one
     next step. Someone else's complaint ("我老伴一直咳嗽") gets advice and is not recorded as theirs.
     Callable from any action (a chitchat action that heard "这几天老咳嗽")."""
+    if turn.addressee != replies.ELDER:
+        # on the elder's page a family member's "我妈这几天腿肿" is about the elder: theirs to record
+        complaint = replace(complaint, about=None)
+        also = [replace(c, about=None) for c in also]
     if complaint.about is not None:
         turn.say(care_replies.someone_elses_symptom(complaint))
         _record_others(turn, also)
@@ -94,7 +99,7 @@ def answer_symptom(turn: Turn, complaint: Complaint, also: Sequence[Complaint] =
             if o.alerted:
                 complaint, obs = c, o
                 break
-    turn.say(care_replies.symptom_recorded(complaint, obs))
+    turn.say(care_replies.symptom_recorded(complaint, obs, who=turn.addressee))
     return []
 
 

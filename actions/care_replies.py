@@ -11,6 +11,7 @@ import re
 from datetime import date
 from typing import Any
 
+from actions.replies import ELDER, Addressee
 from zhtext.spoken import spoken_time
 from zhtext.symptoms import SYMPTOM_ZH, Complaint
 
@@ -60,16 +61,19 @@ def _told(family_told: tuple[str, ...]) -> str:
     return "和".join(relations)
 
 
-def symptom_recorded(c: Complaint, obs: Any) -> str:
-    """After services.observations.record_symptom: what was heard, then who was told or where to go."""
-    heard = f"记下了，您{_when(c.days)}{complaint_phrase(c)}。"
+def symptom_recorded(c: Complaint, obs: Any, who: Addressee = ELDER) -> str:
+    """After services.observations.record_symptom: what was heard, then who was told or where to go.
+    `who`: to a family member writing for the elder, the elder by name (and the family is not "您女儿")."""
+    heard = f"记下了，{who.full}{_when(c.days)}{complaint_phrase(c)}。"
     clinic = short_place(getattr(obs, "clinic_name", None) or CLINIC)
     if obs.alerted:
-        told = _told(tuple(obs.family_told))
-        who = f"我已经告诉您{told}了" if told else "我已经告诉工作人员了"
+        told = _told(tuple(obs.family_told)) if who == ELDER else ""
+        said = f"我已经告诉您{told}了" if told else "我已经告诉工作人员了"
         if c.after_medicine:
-            return heard + who + "，会请医生给您打电话，问问药的事。"
-        return heard + who + f"，会请{clinic}的医生给您打电话。"
+            return heard + said + f"，会请医生给{who.short}打电话，问问药的事。"
+        return heard + said + f"，会请{clinic}的医生给{who.short}打电话。"
+    if who != ELDER:
+        return heard + f"要是过两天还这样，带{who.short}去{clinic}让医生看看。"
     if c.kind == "memory":
         return heard + f"下回去{clinic}，让医生给您查查。"
     return heard + f"要是过两天还这样，就去{clinic}让医生看看。"

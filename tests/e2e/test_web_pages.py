@@ -351,3 +351,27 @@ def test_a_family_account_cannot_use_the_console(new_page, web):
     page.goto("/console")
     expect(page.locator(tid("login-error"))).to_contain_text("不能进入工作台")
     expect(page.locator("#app")).to_be_hidden()
+
+
+# --- the care list (issue 13): loneliness shows on the desk, not as an emergency ---------------
+
+def test_an_elder_living_alone_who_says_they_are_lonely_is_on_the_consoles_care_list(new_page, web, services):
+    rid = "r-0024"  # 秦月娥, 92, lives alone: one signal puts her on the care list
+    handoff = services.open_handoff(rid)  # other tests may have left her with an operator
+    if handoff is not None:
+        services.close_handoff(handoff.id, SUPERVISOR)
+    httpx.post(f"{web.config.rasa_url}/conversations/{rid}/tracker/events", json={"event": "restart"},
+               timeout=10).raise_for_status()
+    r = httpx.post(f"{web.config.gateway_url}/api/chat", headers=auth_header(), timeout=60,
+                   json={"sender": rid, "message": "家里就我一个人，闷得慌", "message_id": uuid.uuid4().hex})
+    r.raise_for_status()
+    reply = r.json()
+    assert reply["help_request_id"] is None and reply["handed_off"] is False, "loneliness is not an emergency"
+    console = open_console(new_page)
+    console.locator(tid("care-refresh")).click()
+    row = console.locator(f'{tid("care-row")}[data-resident-id="{rid}"]')
+    expect(row).to_be_visible(timeout=LIVE_S)
+    expect(row).to_contain_text("秦月娥")
+    expect(row.locator(tid("care-said"))).to_contain_text("闷得慌")
+    assert not [h for h in services.open_help_requests() if h.resident_id == rid]
+    screenshot(console, "console-care-list-1280x900")
