@@ -133,7 +133,7 @@ def loneliness_answer(cue: Any, view: Any, today: date, *, can_ask: bool = True)
     if offer.kind == "activity" and offer.activity is not None:
         a = offer.activity
         return (_opening(cue) + f"{_day_word(offer.activity_day, today)}{spoken_time(a.start)}，"
-                f"{short_place(a.facility_name)}有{a.title}，去坐坐吧？")
+                f"{short_place(a.facility_name)}有{a.title.replace('·', '的')}，去坐坐吧？")
     if offer.kind == "family" and offer.family is not None:
         rel = offer.family.relation
         return _opening(cue) + f"想跟{rel}说说话，您就说'给我{rel}打电话'。"
