@@ -128,6 +128,14 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?:困在|锁在|卡在|关在)[^，。！？]{0,6}(?:出不去|出不来)|(?:我|俺)出不去(?!门)"), "call_for_help"),
     (re.compile(r"(?:疼|痛)得不行了"), "call_for_help"),
     (re.compile(r"(?:^|[，。！？])(?:来人)?帮帮我(?:吧|啊|呀)?(?=$|[，。！？])"), "call_for_help"),
+    # a heart attack as elders describe it: a weight on the chest, a grip on the heart, pain front and back
+    (re.compile(r"(?:胸口|心口|胸)[^，。！？]{0,4}(?:石头压着|压着(?:块)?石头|被攥住|攥着疼|揪着疼)"), "chest_pain"),
+    (re.compile(r"前胸(?:和|连着|跟)?后背[^，。！？]{0,4}疼"), "chest_pain"),
+    (re.compile(r"心脏[^，。！？]{0,6}(?:疼起来了|疼得厉害)"), "chest_pain"),
+    # blood brought up, belly pain past bearing, vomiting that will not stop
+    (re.compile(r"(?:咳|吐|呕)(?:出|了)?(?:血|一口血)"), "bleeding"),
+    (re.compile(r"(?:肚子|胃)[^，。！？]{0,3}绞着疼"), "call_for_help"),
+    (re.compile(r"(?:一直|老是|不停地?)吐[^，。！？]{0,3}止不住|吐得止不住|吐个不停"), "call_for_help"),
 )
 # Tone-exact pinyin of the words that matter most: catches homophone slips
 # (就命, 旧命…) without the toneless false hits ("就明天" = jiu4 ming2).
