@@ -67,14 +67,19 @@ def said_value(slot: str, value: Any, today: date) -> str:
 
 
 def meal_summary(turn: Turn, today: date) -> str:
-    """What the meal form holds so far: "明天和后天的午饭，两份"."""
-    days = [turn.slot("meal_date")] if turn.slot("meal_date") else []
-    days += [item["date"] for item in turn.slot("meal_more") or []]
+    """What the meal form holds so far: "明天和后天的午饭，两份" (or "明天的午饭、明天的晚饭")."""
     meal = turn.slot("meal")
+    more = turn.slot("meal_more") or []
     parts = []
-    when = "和".join(dict.fromkeys(short_date(date.fromisoformat(d), today) for d in days))
-    if when or meal:
-        parts.append(f"{when}的{MEAL_ZH[meal]}" if when and meal else when or MEAL_ZH[meal])
+    if turn.slot("meal_date") and any(item.get("meal") for item in more):
+        pairs = [(turn.slot("meal_date"), meal)] + [(i["date"], i.get("meal") or meal) for i in more]
+        parts.append("、".join(f"{short_date(date.fromisoformat(d), today)}的{MEAL_ZH.get(m, '饭')}"
+                              for d, m in pairs))
+    else:
+        days = ([turn.slot("meal_date")] if turn.slot("meal_date") else []) + [i["date"] for i in more]
+        when = "和".join(dict.fromkeys(short_date(date.fromisoformat(d), today) for d in days))
+        if when or meal:
+            parts.append(f"{when}的{MEAL_ZH[meal]}" if when and meal else when or MEAL_ZH[meal])
     if turn.slot("portions"):
         parts.append(spoken_count(int(turn.slot("portions")), "份"))
     if turn.slot("meal_mode"):

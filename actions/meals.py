@@ -84,7 +84,8 @@ def parse_order_text(text: str, today: date) -> dict[str, Any]:
     elif dates and len(meals) > 1:
         items = [(dates[0], m) for m in meals]
     first_meal = items[0][1] if items else meal
-    more = [{"date": d.isoformat(), "meal": m} for d, m in items[1:]]
+    # a meal shared with the first is left to follow it, so that "改成晚饭" changes every day's
+    more = [{"date": d.isoformat(), "meal": None if m == first_meal else m} for d, m in items[1:]]
     return {
         "meal_date": dates[0].isoformat() if dates else None,
         "meal": first_meal,
@@ -119,7 +120,8 @@ def _from_pending(pending: dict[str, Any]) -> dict[str, Any]:
     return {
         "meal_date": items[0]["date"], "meal": items[0]["meal"], "portions": pending["portions"],
         "meal_mode": pending["mode"],
-        MORE: [{"date": i["date"], "meal": i["meal"]} for i in items[1:]] or None,
+        MORE: [{"date": i["date"], "meal": None if i["meal"] == items[0]["meal"] else i["meal"]}
+               for i in items[1:]] or None,
     }
 
 

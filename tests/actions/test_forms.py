@@ -40,7 +40,7 @@ def test_corrections_keep_the_last_word(text, expected):
 def test_several_days_in_one_breath():
     parsed = parse_order_text("我要订明天中午的饭和后天中午的饭", TODAY)
     assert parsed["meal_date"] == "2026-12-04" and parsed["meal"] == "lunch"
-    assert parsed["meal_more"] == [{"date": "2026-12-05", "meal": "lunch"}]
+    assert parsed["meal_more"] == [{"date": "2026-12-05", "meal": None}]  # follows the first day's meal
     both = parse_order_text("明天的午饭和晚饭", TODAY)
     assert both["meal"] == "lunch" and both["meal_more"] == [{"date": "2026-12-04", "meal": "dinner"}]
     assert parse_order_text("明天中午订两份", TODAY)["meal_more"] is None
