@@ -13,15 +13,13 @@ which still wins for anything acute.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from components.overrides import IntentOverride, force_intent
 from zhtext.symptoms import parse_complaint
 
 HEALTH_INTENT = "report_health"
@@ -44,17 +42,7 @@ STILL_MEANS = {
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
-class ComplaintIntentOverride(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "ComplaintIntentOverride":
-        return cls()
-
+class ComplaintIntentOverride(IntentOverride):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
@@ -67,10 +55,7 @@ class ComplaintIntentOverride(GraphComponent):
             complaint = parse_complaint(text)
             if complaint is None:
                 continue
-            message.set(INTENT, {"name": HEALTH_INTENT, "confidence": 1.0}, add_to_output=True)
-            ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != HEALTH_INTENT]
-            message.set(INTENT_RANKING_KEY, [{"name": HEALTH_INTENT, "confidence": 1.0}] + ranking,
-                        add_to_output=True)
+            force_intent(message, HEALTH_INTENT)
             message.set("complaint", {"kind": complaint.kind, "words": complaint.words,
                                       "classifier_intent": original}, add_to_output=True)
         return messages

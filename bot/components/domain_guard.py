@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Text
+from typing import List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from components.overrides import IntentOverride, force_intent
 
 MEAL_INTENT = "book_meal"
 FALLBACK_INTENT = "nlu_fallback"
@@ -93,18 +92,8 @@ def _guessed_meal(message: Message) -> bool:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
-class DomainGuard(GraphComponent):
+class DomainGuard(IntentOverride):
     """`book_meal` for a ticket, a room or a car becomes `out_of_scope`."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "DomainGuard":
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -115,16 +104,7 @@ class DomainGuard(GraphComponent):
                 continue
             original = message.get(INTENT) or {}
             confidence = max(float(original.get("confidence") or 0.0), 0.9)
-            ranking = [
-                r for r in (message.get(INTENT_RANKING_KEY) or [])
-                if r.get("name") not in (OUT_OF_SCOPE, FALLBACK_INTENT)
-            ]
-            message.set(INTENT, {"name": OUT_OF_SCOPE, "confidence": confidence}, add_to_output=True)
-            message.set(
-                INTENT_RANKING_KEY,
-                [{"name": OUT_OF_SCOPE, "confidence": confidence}] + ranking,
-                add_to_output=True,
-            )
+            force_intent(message, OUT_OF_SCOPE, confidence, drop=(FALLBACK_INTENT,))
             message.set(
                 "domain_guard",
                 {"words": words, "classifier_intent": original.get("name")},

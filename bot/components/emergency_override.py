@@ -8,15 +8,13 @@ parse result so that the action server and the logs can tell.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from components.overrides import IntentOverride, force_intent
 from zhtext.emergency import detect_emergency
 
 HELP_INTENT = "request_help"
@@ -25,32 +23,14 @@ HELP_INTENT = "request_help"
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
-class EmergencyIntentOverride(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "EmergencyIntentOverride":
-        return cls()
-
+class EmergencyIntentOverride(IntentOverride):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             match = detect_emergency(message.get(TEXT) or "")
             if match is None:
                 continue
             original = message.get(INTENT) or {}
-            message.set(INTENT, {"name": HELP_INTENT, "confidence": 1.0}, add_to_output=True)
-            ranking = [
-                r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != HELP_INTENT
-            ]
-            message.set(
-                INTENT_RANKING_KEY,
-                [{"name": HELP_INTENT, "confidence": 1.0}] + ranking,
-                add_to_output=True,
-            )
+            force_intent(message, HELP_INTENT)
             message.set(
                 "emergency",
                 {"kind": match.kind, "phrase": match.phrase, "classifier_intent": original.get("name")},

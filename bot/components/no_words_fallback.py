@@ -9,14 +9,13 @@ a message becomes `nlu_fallback`, the not-understood path with its person after 
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from components.overrides import IntentOverride, force_intent
 
 FALLBACK = "nlu_fallback"
 MEANINGFUL = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9０-９]")
@@ -25,23 +24,11 @@ MEANINGFUL = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9０-９]")
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
-class NoWordsFallback(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "NoWordsFallback":
-        return cls()
-
+class NoWordsFallback(IntentOverride):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
             if MEANINGFUL.search(text) or (message.get(INTENT) or {}).get("name") == FALLBACK:
                 continue
-            message.set(INTENT, {"name": FALLBACK, "confidence": 1.0}, add_to_output=True)
-            ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != FALLBACK]
-            message.set(INTENT_RANKING_KEY, [{"name": FALLBACK, "confidence": 1.0}] + ranking, add_to_output=True)
+            force_intent(message, FALLBACK)
         return messages
