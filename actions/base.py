@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
 from actions.context import Turn
-from services.errors import ServiceUnavailable, UnknownResident, YinlingError
+from services.errors import ServiceError, ServiceUnavailable, UnknownResident
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def hand_off(turn: Turn, reason: str) -> Events:
     resident = None
     try:
         resident = runtime.services().get_resident(turn.sender)
-    except YinlingError:
+    except ServiceError:
         pass
     summary = replies.handoff_summary(resident, turn.sender, reason, turn.transcript())
     try:

@@ -12,10 +12,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
+from common.keys import message_key
 from services.clock import as_utc
-from services.errors import YinlingError
+from services.errors import ServiceError
 from services.family import elder_kin
-from yinling.keys import message_key
 from zhtext.normalize import clean
 
 FAMILY_ACTOR = re.compile(r"family:\d{1,12}")
@@ -74,7 +74,7 @@ class Turn:
             services = runtime.services()
             resident = services.get_resident(self.sender)
             relative = services.acting_relative(int(actor.split(":", 1)[1]), self.sender)
-        except YinlingError:
+        except ServiceError:
             logger.warning("could not tell who %s is to %s; naming the elder plainly", actor, self.sender)
             return replies.ELDER
         kin = elder_kin(relative.relation, resident.gender) if relative else None
@@ -132,7 +132,7 @@ class Turn:
             return []
         try:
             logged = runtime.services().conversation(self.sender, limit=TRANSCRIPT_LINES + len(session))
-        except YinlingError:
+        except ServiceError:
             return []
         since = first - EARLIER_LINES_WITHIN.total_seconds()
         earlier = []

@@ -11,7 +11,7 @@ from actions.context import Turn
 from actions.meals import book_pending, cancel_pending, clear_order_slots, correct_pending
 from actions.visits import book_visit, correct_visit
 from services.clock import as_utc, utcnow
-from services.errors import UnknownResident, YinlingError
+from services.errors import ServiceError, UnknownResident
 
 REPEAT_LOOKBACK_TURNS = 10
 REPEAT_LOG_WINDOW = timedelta(minutes=10)
@@ -118,7 +118,7 @@ def _previous_answer_logged(conversation_id: str) -> list[tuple[str, None]]:
     an answer from hours ago is not what "再说一遍" means. The current message is not logged yet."""
     try:
         turns = runtime.services().conversation(conversation_id, limit=REPEAT_LOOKBACK_TURNS)
-    except YinlingError:
+    except ServiceError:
         return []
     lines: list[tuple[str, None]] = []
     for line in reversed(turns):

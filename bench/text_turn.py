@@ -27,8 +27,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common.service_key import auth_header  # noqa: E402
 from services.facade import Services  # noqa: E402
-from yinling.service_key import auth_header  # noqa: E402
 from yinling.stack import Stack, StackConfig  # noqa: E402
 
 CONVERSATION_TURNS = 8

@@ -18,7 +18,7 @@ The gateway runs without the voice model preloaded and without the phone line (n
 load, and the voice model's memory would hide the streams' in the RSS figure). Unlike bench/text_turn.py
 the bench never resets a conversation: each resident's grows through the run, as a family chat does,
 and the gateway starts a new Rasa session every 30 turns or so, once the conversation is at rest
-(gateway.sessions; Rasa's cost per turn grows with the session). The run prints the chat latency by
+(assistant.sessions; Rasa's cost per turn grows with the session). The run prints the chat latency by
 third, which shows whether that holds. The load generator runs
 on the same two cores; its CPU is printed with the others.
 
@@ -47,10 +47,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.text_turn import cpu_seconds, pct, rss_mb  # noqa: E402  (the same figures as the text bench)
+from common.service_key import auth_header  # noqa: E402
 from services.facade import Services  # noqa: E402
 from services.models import FamilyMember  # noqa: E402
 from services.seed_data import DEMO_PASSWORD  # noqa: E402
-from yinling.service_key import auth_header  # noqa: E402
 from yinling.stack import Stack, StackConfig  # noqa: E402
 
 MESSAGES = ["今天中午吃啥", "我的高龄津贴发了没有", "离我最近的驿站在哪", "礼拜三有啥活动"]

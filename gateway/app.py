@@ -1,13 +1,18 @@
-"""FastAPI application: `uvicorn gateway.app:create_app --factory`."""
+"""FastAPI application: `uvicorn gateway.app:create_app --factory` (text, pages, speakers).
+
+The gateway knows no other channel: the process that also runs the hotline (yinling.serve) hands the
+phone line in as a companion, which the app starts, stops and reports in /api/health.
+"""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, WebSocket
@@ -15,18 +20,17 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from assistant.rasa_client import RasaClient
+from assistant.sessions import SessionKeeper
+from assistant.turn import BadMessage, ChatReply, ChatService
+from common.service_key import service_key
 from gateway.alerts import AlertHub
 from gateway.auth import Authenticator, Principal, check_resident, requires
-from gateway.chat import BadMessage, ChatReply, ChatService
 from gateway.headers import SecurityHeaders
-from gateway.rasa_client import RasaClient
 from gateway.schemas import BODY, SIGNED_IN, RowId, errors
-from gateway.sessions import SessionKeeper
 from gateway.settings import Settings
 from gateway.voice_ws import CLOSE_UNAUTHORISED, voice_socket
 from gateway.web_api import build_routers
-from phone.line import PhoneLine
-from phone.settings import PhoneConfig
 from services.errors import (
     AccountDisabled,
     Conflict,
@@ -34,22 +38,21 @@ from services.errors import (
     InvalidRequest,
     NotAllowed,
     NotFound,
+    ServiceError,
     ServiceUnavailable,
     SessionInvalid,
     TooManyAttempts,
-    YinlingError,
 )
 from services.facade import Services
 from services.types import CallRecordView, HandoffView, HelpRequestView
 from voice.satellites import SatelliteController
 from voice.service import VoiceConfig, VoiceService
-from yinling.service_key import service_key
 
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 # what each domain error means over HTTP; the order matters (subclasses first)
-ERROR_STATUS: tuple[tuple[type[YinlingError], int], ...] = (
+ERROR_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
     (TooManyAttempts, 429), (InvalidCredentials, 401), (SessionInvalid, 401), (AccountDisabled, 403),
     (NotAllowed, 403), (NotFound, 404), (Conflict, 409), (InvalidRequest, 422), (ServiceUnavailable, 503),
 )
@@ -77,11 +80,27 @@ async def _periodic(services: Services, settings: Settings) -> None:
         await asyncio.sleep(settings.escalation_check_s)
 
 
-async def _start_phone(line: PhoneLine) -> None:
+class Companion(Protocol):
+    """Another channel served in this process (the hotline): started after the app, stopped before it."""
+
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def status(self) -> dict[str, Any]: ...
+
+
+# builds the companions from the parts they share with the gateway
+Companions = Callable[[Services, ChatService, VoiceService], Sequence[Companion]]
+
+
+async def _start_companion(companion: Companion) -> None:
     try:
-        await line.start()
-    except Exception:  # text and speakers keep working; /api/health shows the line is down
-        logger.exception("the phone line could not start")
+        await companion.start()
+    except Exception:  # text and speakers keep working; /api/health shows the companion is down
+        logger.exception("%s could not start", companion.name)
 
 
 async def _start_voice(voice: VoiceService) -> None:
@@ -91,15 +110,15 @@ async def _start_voice(voice: VoiceService) -> None:
         logger.exception("voice could not start")
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, services: Services | None = None, *,
+               companions: Companions | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     services = services or Services()
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
     chat = ChatService(services, rasa, settings.max_message_chars, SessionKeeper(rasa, settings.session_turns))
     voice = VoiceService(services, chat, VoiceConfig.from_env())
     satellites = SatelliteController(voice)
-    phone_config = PhoneConfig.from_env()
-    phone = PhoneLine(phone_config, voice, chat, services) if phone_config.enabled else None
+    others = list(companions(services, chat, voice)) if companions is not None else []
     auth = Authenticator(services, settings.service_key or service_key())
     hub = AlertHub(services, settings.alert_poll_s)
     trusted = requires(auth, "service", "operator", "supervisor")  # devices and tools of this installation, staff
@@ -111,11 +130,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             tasks.append(asyncio.create_task(_start_voice(voice)))
         if settings.satellites:
             tasks.append(asyncio.create_task(satellites.run()))
-        if phone is not None:
-            tasks.append(asyncio.create_task(_start_phone(phone)))
+        tasks += [asyncio.create_task(_start_companion(c)) for c in others]
         yield
-        if phone is not None:
-            await phone.stop()
+        for companion in others:
+            await companion.stop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -128,8 +146,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                               "console. Sign in at /api/auth/login; send the token as `Authorization: Bearer` "
                               "(or use the cookie and the `X-CSRF-Token` header from a page).")
 
-    @app.exception_handler(YinlingError)
-    async def domain_error(request: Request, exc: YinlingError) -> JSONResponse:
+    @app.exception_handler(ServiceError)
+    async def domain_error(request: Request, exc: ServiceError) -> JSONResponse:
         status = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 400)
         headers = {}
         if isinstance(exc, TooManyAttempts):
@@ -177,13 +195,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         try:
             await asyncio.to_thread(services.programmes)
             db_ok = True
-        except YinlingError:
+        except ServiceError:
             db_ok = False
         return {"status": "ok" if rasa_ok and actions_ok and db_ok else "degraded",
                 "rasa": rasa_ok, "actions": actions_ok, "database": db_ok,
                 "voice": {"ready": voice.ready, "language": voice.language, "note": voice.model_note or None,
                           "satellites": {d: link.connected.is_set() for d, (link, _) in satellites.links.items()}},
-                "phone": phone.status() if phone is not None else None}
+                "phone": None, **{c.name: c.status() for c in others}}
 
     @app.websocket("/api/voice")
     async def voice_stream(ws: WebSocket) -> None:
@@ -218,7 +236,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def call(call_id: RowId, principal: Principal = Depends(trusted)) -> dict[str, Any]:
         try:
             return asdict(await asyncio.to_thread(services.get_call, call_id))
-        except YinlingError as e:
+        except ServiceError as e:
             raise HTTPException(status_code=404, detail=str(e)) from e
 
     @app.get("/api/help-requests", response_model=list[HelpRequestView], responses=errors(*SIGNED_IN))

@@ -13,7 +13,7 @@ from typing import Optional
 
 from fastapi import Depends, HTTPException, Request, WebSocket
 
-from services.errors import SessionInvalid, YinlingError
+from services.errors import ServiceError, SessionInvalid
 from services.facade import Services
 from services.types import AccountView
 
@@ -124,5 +124,5 @@ async def check_resident(services: Services, principal: Principal, resident_id: 
         return
     try:
         await asyncio.to_thread(services.get_resident, resident_id)
-    except YinlingError:
+    except ServiceError:
         raise HTTPException(status_code=404, detail="没有这位老人") from None

@@ -1,6 +1,6 @@
 """What the HTTP API answers, for its OpenAPI schema (and so for API clients and the schema tests).
 
-Most answers are the services layer's views (frozen dataclasses in services.types, gateway.chat's
+Most answers are the services layer's views (frozen dataclasses in services.types, assistant.turn's
 ChatReply) used as response models as they are; the few answers that put several views together
 are described here, with the error answers every route may give.
 """

@@ -15,9 +15,9 @@ class Settings:
     ack_timeout_s: float = 180.0
     voice_preload: bool = True
     satellites: bool = True
-    service_key: str = ""  # empty: yinling.service_key decides (YINLING_SERVICE_KEY or var/service.key)
+    service_key: str = ""  # empty: common.service_key decides (YINLING_SERVICE_KEY or var/service.key)
     alert_poll_s: float = 0.25
-    session_turns: int = 30  # gateway.sessions: a new Rasa session after this many turns, once at rest; 0: never
+    session_turns: int = 30  # assistant.sessions: a new Rasa session after this many turns, once at rest; 0: never
 
     @classmethod
     def from_env(cls) -> "Settings":

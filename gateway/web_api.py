@@ -16,9 +16,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
+from assistant.turn import BadMessage, ChatReply, ChatService
 from gateway.alerts import AlertHub
 from gateway.auth import COOKIE, Authenticator, Principal, check_resident, requires
-from gateway.chat import BadMessage, ChatReply, ChatService
 from gateway.schemas import (
     BODY,
     SIGNED_IN,

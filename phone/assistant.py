@@ -12,7 +12,7 @@ from typing import Any
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
-from gateway.chat import BotMessage, ChatReply, ChatService
+from assistant.turn import BotMessage, ChatReply, ChatService
 from phone.keypad import choice_prompt
 from services.types import CallerView
 

@@ -21,14 +21,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from common.keys import message_key
 from phone import sip
 from phone.assistant import CallerAssistant
 from phone.keypad import MENU, key_action
-from services.errors import YinlingError
+from services.errors import ServiceError
 from services.types import CallerView
 from voice import pipeline as p
 from voice.audio import PcmFormat
-from yinling.keys import message_key
 
 if TYPE_CHECKING:
     from phone.line import PhoneLine
@@ -105,7 +105,7 @@ class PhoneCall:
         services, engine, config = self.line.services, self.line.engine, self.line.config
         try:
             self.caller = await asyncio.to_thread(services.identify_caller, self.incoming.caller)
-        except YinlingError:
+        except ServiceError:
             logger.exception("caller lookup failed; serving as unknown")
             self.caller = CallerView("unknown", self.incoming.caller)
         engine.answer(self.call_id, 200)  # at once: nobody waits on a ringing line
@@ -117,7 +117,7 @@ class PhoneCall:
         try:
             record = await asyncio.shield(self._opening)
             self.record_id = record.id
-        except YinlingError:
+        except ServiceError:
             logger.exception("could not open the call record")  # the caller is served anyway
         try:
             await asyncio.wait_for(self._media_ready(), config.media_timeout_s)
@@ -286,7 +286,7 @@ class PhoneCall:
                         acknowledged = True
                         await self.say(ACKNOWLEDGED)
                         next_word = time.monotonic() + self.line.config.reassure_every_s
-                except YinlingError:
+                except ServiceError:
                     pass
             if time.monotonic() >= next_word and self.audio is not None and self.audio.drained.is_set():
                 await self.say(ACKNOWLEDGED if acknowledged else REASSURE, log=False)
@@ -317,7 +317,7 @@ class PhoneCall:
             if self.record_id is not None and isinstance(handoff.id, int):
                 await asyncio.to_thread(services.update_call, self.record_id, handoff_id=handoff.id,
                                         help_request_id=self.help_request_id)
-        except YinlingError:
+        except ServiceError:
             logger.exception("could not queue the handoff of call %s", self.call_id)
 
     async def _transfer(self) -> bool:
@@ -349,7 +349,7 @@ class PhoneCall:
             if status.final or code >= 300:
                 break
         if self.record_id is not None:
-            with contextlib.suppress(YinlingError):
+            with contextlib.suppress(ServiceError):
                 await asyncio.to_thread(self.line.services.update_call, self.record_id, transfer_target=target)
         if 200 <= code < 300:
             self.outcome = "transferred"
@@ -425,7 +425,7 @@ class PhoneCall:
                 self.line.services.finish_call, self.record_id, outcome, intents=intents, digits=self.digits,
                 transcript=self.lines, audio_path=str(self._recording_path) if self._recording_path else None,
                 audio_retention=timedelta(days=self.line.config.audio_retention_days))
-        except YinlingError:
+        except ServiceError:
             logger.exception("could not close the record of call %s", self.call_id)
 
     def _said_goodbye(self) -> bool:

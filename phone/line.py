@@ -9,11 +9,11 @@ import asyncio
 import logging
 from typing import Any
 
-from gateway.chat import ChatService
+from assistant.turn import ChatService
 from phone import sip
 from phone.call import PHONE_PROMPTS, PhoneCall
 from phone.settings import PhoneConfig
-from services.errors import YinlingError
+from services.errors import ServiceError
 from services.facade import Services
 from voice.service import VoiceService
 
@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 
 class PhoneLine:
+    name = "phone"  # as the gateway's companion (gateway.app.Companion)
+
     def __init__(self, config: PhoneConfig, voice: VoiceService, chat: ChatService, services: Services) -> None:
         self.config = config
         self.voice = voice
@@ -68,7 +70,7 @@ class PhoneLine:
         if resident_id not in self._honorifics:
             try:
                 self._honorifics[resident_id] = self.services.get_resident(resident_id).honorific
-            except YinlingError:
+            except ServiceError:
                 return ""
         return self._honorifics[resident_id]
 

@@ -5,9 +5,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.paths import var_dir
 from phone.errors import PhoneConfigError
 from phone.sip import SipSettings
-from yinling.paths import VAR
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class PhoneConfig:
     media_timeout_s: float = 10.0  # answered, but no audio path came up
     reassure_every_s: float = 20.0  # a caller waiting for help hears a human-sounding word this often
     record_audio: bool = False  # keep the caller's audio with the call record (off unless configured)
-    audio_dir: Path = VAR / "calls"
+    audio_dir: Path = field(default_factory=lambda: var_dir("calls", create=False))
     audio_retention_days: float = 30.0
 
     @classmethod

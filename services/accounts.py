@@ -30,11 +30,11 @@ from services.errors import (
     InvalidCredentials,
     InvalidRequest,
     NotAllowed,
+    ServiceError,
     SessionInvalid,
     TooManyAttempts,
     UnknownAccount,
     UnknownOperator,
-    YinlingError,
 )
 from services.models import ACCOUNT_KINDS, Account, FamilyMember, LoginAttempt, Operator, Resident, WebSession
 from services.passwords import check_policy, hash_password, needs_rehash, verify_dummy, verify_password
@@ -52,7 +52,7 @@ SESSION_TOUCH_EVERY = timedelta(seconds=60)  # slide the idle expiry at most thi
 RESET_CODE_VALID = timedelta(hours=24)
 MAX_TOKEN_LENGTH = 256
 
-Outcome = Union[AccountView, YinlingError]
+Outcome = Union[AccountView, ServiceError]
 
 
 # --- small helpers ------------------------------------------------------------------------------------
@@ -395,7 +395,7 @@ def reset_password(session: Session, username: str, code: str, new_password: str
 
 
 def change_password(session: Session, account_id: int, old_password: str, new_password: str, *, now: datetime,
-                    keep_token: Optional[str] = None) -> Optional[YinlingError]:
+                    keep_token: Optional[str] = None) -> Optional[ServiceError]:
     """None when changed; else the error (returned: a wrong old password counts like a failed sign-in).
     Signs the account out everywhere except the session of `keep_token`."""
     check_policy(new_password)

@@ -5,17 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from common.paths import var_dir
 
 # Dev-only salt so a fresh checkout works out of the box. Deployments MUST set YINLING_ID_SALT:
 # with a public salt, ID-number hashes could be brute-forced from the small ID-number space.
 DEV_ID_SALT = "yinling-dev-salt-not-for-production"
-
-
-def var_dir() -> Path:
-    path = REPO_ROOT / "var"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def database_url() -> str:

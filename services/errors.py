@@ -5,17 +5,19 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Optional
 
+from common.errors import YinlingError
+
 if TYPE_CHECKING:
     from services.types import MealOrderView
 
 
-class YinlingError(Exception):
+class ServiceError(YinlingError):
     """Base of every error the services layer raises on purpose."""
 
     code = "error"
 
 
-class NotFound(YinlingError):
+class NotFound(ServiceError):
     code = "not_found"
 
 
@@ -121,7 +123,7 @@ class UnknownDevice(NotFound):
         self.device_id = device_id
 
 
-class MealFull(YinlingError):
+class MealFull(ServiceError):
     code = "meal_full"
 
     def __init__(self, remaining: int) -> None:
@@ -129,7 +131,7 @@ class MealFull(YinlingError):
         self.remaining = remaining
 
 
-class DuplicateOrder(YinlingError):
+class DuplicateOrder(ServiceError):
     """The resident already has an active order for that day and meal (under another key)."""
 
     code = "duplicate_order"
@@ -139,7 +141,7 @@ class DuplicateOrder(YinlingError):
         self.existing = existing
 
 
-class InvalidRequest(YinlingError):
+class InvalidRequest(ServiceError):
     """Bad input. `reason` is a stable machine code, e.g. 'date_in_past', 'portions_out_of_range'."""
 
     code = "invalid_request"
@@ -150,7 +152,7 @@ class InvalidRequest(YinlingError):
         self.detail = detail
 
 
-class TooLateToCancel(YinlingError):
+class TooLateToCancel(ServiceError):
     code = "too_late_to_cancel"
 
     def __init__(self, order_id: int, day: date) -> None:
@@ -159,7 +161,7 @@ class TooLateToCancel(YinlingError):
         self.day = day
 
 
-class Conflict(YinlingError):
+class Conflict(ServiceError):
     """A concurrent change won; retrying the same call will not help."""
 
     code = "conflict"
@@ -186,7 +188,7 @@ class TicketClosed(Conflict):
         self.status = status
 
 
-class ServiceUnavailable(YinlingError):
+class ServiceUnavailable(ServiceError):
     """The database cannot be reached or failed operationally; the caller may retry later."""
 
     code = "service_unavailable"
@@ -207,7 +209,7 @@ class UnknownAccount(NotFound):
         self.key = key
 
 
-class InvalidCredentials(YinlingError):
+class InvalidCredentials(ServiceError):
     """Wrong user name or password, or a bad or expired reset code: deliberately one answer for all."""
 
     code = "invalid_credentials"
@@ -217,7 +219,7 @@ class InvalidCredentials(YinlingError):
         self.detail = detail
 
 
-class TooManyAttempts(YinlingError):
+class TooManyAttempts(ServiceError):
     """Too many failed attempts lately for this user name or from this address; try again later."""
 
     code = "too_many_attempts"
@@ -227,7 +229,7 @@ class TooManyAttempts(YinlingError):
         self.retry_after_s = retry_after_s
 
 
-class AccountDisabled(YinlingError):
+class AccountDisabled(ServiceError):
     code = "account_disabled"
 
     def __init__(self, username: str) -> None:
@@ -235,7 +237,7 @@ class AccountDisabled(YinlingError):
         self.username = username
 
 
-class SessionInvalid(YinlingError):
+class SessionInvalid(ServiceError):
     """Unknown, revoked or expired web session: sign in again."""
 
     code = "session_invalid"
@@ -245,7 +247,7 @@ class SessionInvalid(YinlingError):
         self.reason = reason
 
 
-class NotAllowed(YinlingError):
+class NotAllowed(ServiceError):
     """The account may not do this (e.g. an operator resetting a supervisor's password)."""
 
     code = "not_allowed"

@@ -44,7 +44,7 @@ from services import subsidies as subsidies_uc
 from services import tickets as tickets_uc
 from services.clock import as_utc, local_day, utcnow
 from services.db import make_engine, session_factory, unit_of_work
-from services.errors import Conflict, ServiceUnavailable, YinlingError
+from services.errors import Conflict, ServiceError, ServiceUnavailable
 from services.migrate import upgrade
 from services.outbox import Outbox
 from services.types import (
@@ -133,7 +133,7 @@ class Services:
             try:
                 with unit_of_work(self.engine), session.begin():
                     return fn(session, *args, **kwargs)
-            except YinlingError:
+            except ServiceError:
                 raise
             except (IntegrityError, StaleDataError) as exc:
                 # A concurrent writer got there first; rerunning sees its row and answers from it.
@@ -399,7 +399,7 @@ class Services:
     def _run_outcome(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """For use-cases that return their error so that what they recorded (a failed attempt) is committed."""
         result = self._run(fn, *args, **kwargs)
-        if isinstance(result, YinlingError):
+        if isinstance(result, ServiceError):
             raise result
         return result
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
-from services.errors import ServiceUnavailable, YinlingError
+from services.errors import ServiceError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 KINDS = ("help", "handoff")
@@ -97,7 +97,7 @@ class Outbox:
                 except ServiceUnavailable:
                     remaining = [raw for _, raw in records[index:]]  # still down: keep order, retry later
                     break
-                except (YinlingError, ValueError, TypeError, KeyError) as exc:
+                except (ServiceError, ValueError, TypeError, KeyError) as exc:
                     log.error("outbox record moved to %s: %s", self.failed_path, type(exc).__name__)
                     failed.append(line)
             if failed:

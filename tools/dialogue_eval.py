@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from common.paths import MODELS  # noqa: E402
 from services.facade import Services  # noqa: E402
 from tests.e2e.dialogue_runner import (  # noqa: E402
     DIALOGUES,
@@ -34,7 +35,6 @@ from tests.e2e.dialogue_runner import (  # noqa: E402
     run_conversation,
     scores,
 )
-from yinling.paths import MODELS  # noqa: E402
 from yinling.stack import Stack, StackConfig, StackError  # noqa: E402
 
 

@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
+from common.paths import var_dir
 from voice.errors import ChecksumMismatch, DownloadFailed, ModelError, ModelNotFound
 
 __all__ = [
@@ -32,7 +33,6 @@ __all__ = [
     "fetch", "verify", "model_language", "looks_like_model", "cli_main",
 ]
 
-_REPO = Path(__file__).resolve().parents[1]
 _CHUNK = 1 << 16
 
 
@@ -94,7 +94,7 @@ class Verification:
 def models_dir() -> Path:
     """YINLING_MODELS_DIR, else <repo>/var/models."""
     env = os.environ.get("YINLING_MODELS_DIR")
-    return Path(env).expanduser() if env else _REPO / "var" / "models"
+    return Path(env).expanduser() if env else var_dir("models", create=False)
 
 
 def looks_like_model(path: Path) -> bool:

@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Union
 
+from common import apologies
 from voice.asr import RecognitionStream, Recognizer, Transcript
 from voice.audio import PcmFormat, Resampler, duration_s
 from voice.errors import VoiceError
@@ -32,13 +33,12 @@ logger = logging.getLogger(__name__)
 
 ASR_RATE = 16000
 NO_SPEECH_PROMPT = "您请说，我在听呢。"
-UNCLEAR_PROMPT = "对不起，我没听清，请您再说一遍。"
-FAILURE_PROMPT = "对不起，系统出了点毛病。您可以再说一遍，或者说“转人工”。"
+UNCLEAR_PROMPT = apologies.NOT_HEARD
 PRE_ROLL_S = 0.6  # speech kept from before a barge-in was recognised, so its first word is not lost
 
 
 class Assistant(Protocol):
-    """The text assistant (gateway.chat.ChatService)."""
+    """The text assistant (assistant.turn.ChatService)."""
 
     async def handle(self, sender: str, text: str, channel: str = "text", message_id: str | None = None) -> Any: ...
 
@@ -281,11 +281,12 @@ class VoiceSession:
                 await self._answer(text)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # never leave the elder in silence
+            except Exception as exc:  # never leave the elder in silence
                 logger.exception("voice turn failed for %s", self.resident_id)
                 self._emit(Failed("the assistant could not answer"))
-                self._emit(Answered(FAILURE_PROMPT, reprompt="failure"))
-                await self._start_speaking(FAILURE_PROMPT)
+                said = apologies.apology_for(exc)
+                self._emit(Answered(said, reprompt="failure"))
+                await self._start_speaking(said)
             finally:
                 self._busy -= 1
 

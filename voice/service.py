@@ -11,6 +11,7 @@ import logging
 import os
 from dataclasses import dataclass, field, replace
 
+from common import apologies
 from services.facade import Services
 from services.types import DeviceEndpoint
 from voice.asr import POOL_SIZE, Recognizer, VoskRecognizer
@@ -18,7 +19,6 @@ from voice.errors import ModelNotFound
 from voice.models import TEST_MODEL, model_language, resolve_model_path
 from voice.pipeline import (
     ASR_RATE,
-    FAILURE_PROMPT,
     NO_SPEECH_PROMPT,
     UNCLEAR_PROMPT,
     Assistant,
@@ -31,7 +31,7 @@ from voice.vad import EndpointSettings
 
 logger = logging.getLogger(__name__)
 
-FIXED_PROMPTS = (NO_SPEECH_PROMPT, UNCLEAR_PROMPT, FAILURE_PROMPT)
+FIXED_PROMPTS = (NO_SPEECH_PROMPT, UNCLEAR_PROMPT, apologies.TRY_AGAIN)
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from wyoming.satellite import RunSatellite
 from wyoming.server import AsyncEventHandler, AsyncTcpServer
 from wyoming.snd import Played
 
+from common.service_key import auth_header
 from voice.audio import PcmFormat, decode
-from yinling.service_key import auth_header
 
 CHUNK_S = 0.064
 
@@ -65,7 +65,7 @@ async def talk_websocket(url: str, wav: bytes, *, resident: str | None = None, d
                          out_rate: int = 16000, realtime: bool = False, trailing_silence_s: float = 0.0,
                          timeout_s: float = 60.0, headers: dict[str, str] | None = None) -> Exchange:
     """Streams a WAV file as one utterance and collects the answer (text and audio). `headers`: the
-    gateway's service key by default (see yinling.service_key)."""
+    gateway's service key by default (see common.service_key)."""
     pcm, fmt = _utterance(wav, trailing_silence_s)
     who = f"resident={resident}" if resident else f"device={device}"
     uri = f"{url}?{who}&rate={fmt.rate}&channels={fmt.channels}&out_rate={out_rate}"

@@ -12,8 +12,8 @@ from datetime import date
 
 import httpx
 
+from common.service_key import auth_header
 from yinling import voice_cmds
-from yinling.service_key import auth_header
 from yinling.stack import Stack, StackConfig, StackError
 
 

@@ -16,11 +16,14 @@ from pathlib import Path
 
 import httpx
 
-from yinling.paths import APP_PYTHON, BOT, MODELS, RASA_PYTHON, ROOT, VAR
+from common.errors import YinlingError
+from common.paths import APP_PYTHON, BOT, MODELS, RASA_PYTHON, ROOT, var_dir
 
 
-class StackError(RuntimeError):
-    pass
+class StackError(YinlingError, RuntimeError):
+    """A part of the assistant would not start or stopped."""
+
+    code = "stack_failed"
 
 
 def _own_group_dying_with_parent() -> None:
@@ -45,7 +48,7 @@ class StackConfig:
     gateway_port: int = 8000
     database_url: str | None = None  # None: services' default SQLite file
     model: Path = MODELS / "yinling.tar.gz"
-    log_dir: Path = VAR / "log"
+    log_dir: Path = field(default_factory=lambda: var_dir("log", create=False))
     extra_env: dict[str, str] = field(default_factory=dict)
     start_timeout_s: float = 180.0
 
@@ -135,7 +138,7 @@ class Stack:
     def start_gateway(self) -> None:
         self._spawn(
             "gateway",
-            [str(APP_PYTHON), "-m", "uvicorn", "gateway.app:create_app", "--factory",
+            [str(APP_PYTHON), "-m", "uvicorn", "yinling.serve:create_app", "--factory",
              "--host", self.config.host, "--port", str(self.config.gateway_port), "--log-level", "warning"],
             ROOT, self._env(),
         )

@@ -96,7 +96,7 @@ async def _talk_live(args: argparse.Namespace, sd) -> int:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
-    from services.errors import YinlingError
+    from services.errors import ServiceError
     from services.facade import Services
 
     given = {name: getattr(args, name) for name in _ENDPOINT_FLAGS.values() if getattr(args, name) is not None}
@@ -121,7 +121,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
             for d in services.devices(enabled_only=False):
                 print(f"{d.id}\t{d.kind}\t{d.uri or '-'}\t{d.resident_id}\t{'on' if d.enabled else 'off'}\t{d.name}"
                       f"\t{_endpoint_text(d.endpoint)}")
-    except YinlingError as e:
+    except ServiceError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     finally:

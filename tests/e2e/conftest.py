@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from common.paths import MODELS
+from common.service_key import auth_header
 from services.facade import Services
 from tests.pg import require_pg, temp_schema
-from yinling.paths import MODELS
-from yinling.service_key import auth_header
 from yinling.stack import Stack, StackConfig
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()

@@ -57,7 +57,7 @@ from typing import Any, Optional
 import httpx
 import yaml
 
-from services.errors import YinlingError
+from services.errors import ServiceError
 from services.seed_data import ACCOUNTS, DEMO_PASSWORD, FAMILY, SERVICE_TYPES
 from zhtext.dates import spoken_date
 
@@ -379,7 +379,7 @@ class Target:
 
     @classmethod
     def of(cls, stack: Any, services: Any, today: date) -> "Target":
-        from yinling.service_key import auth_header
+        from common.service_key import auth_header
 
         return cls(stack.config.gateway_url, stack.config.rasa_url, services, today, auth_header())
 
@@ -435,7 +435,7 @@ class Result:
 def _quiet(fn, *args, default=None):
     try:
         return fn(*args)
-    except YinlingError:
+    except ServiceError:
         return default
 
 
@@ -571,7 +571,7 @@ class _Run:
             for h in self.open_help():
                 if h.id not in self.start_help:
                     self.made_help.append(h.id)
-        except YinlingError:
+        except ServiceError:
             pass
         still = {o.id for o in self.booked()}
         for oid in dict.fromkeys(self.made_orders):
@@ -618,12 +618,12 @@ def run_conversation(conv: Conversation, target: Target) -> Result:
             problems = run.check_after()
             if problems:
                 result.failures.append(Failure(None, "", "", tuple(problems)))
-        except (httpx.HTTPError, RuntimeError, YinlingError) as e:
+        except (httpx.HTTPError, RuntimeError, ServiceError) as e:
             result.error = f"{type(e).__name__}: {e}"
         finally:
             try:
                 run.clean_up()
-            except (httpx.HTTPError, YinlingError) as e:
+            except (httpx.HTTPError, ServiceError) as e:
                 result.error = result.error or f"clean-up failed: {type(e).__name__}: {e}"
     return result
 

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import httpx
 
-from yinling.paths import ROOT
+from common.paths import ROOT
 
 
 def sip_port(stack) -> int:

@@ -6,8 +6,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from common.service_key import auth_header
 from tests.e2e.conftest import TODAY
-from yinling.service_key import auth_header
 
 TOMORROW = TODAY + timedelta(days=1)
 

@@ -231,8 +231,8 @@ def test_a_spoken_help_call_is_stored_with_the_callers_number_and_address(stack,
     a Mandarin model would give: real Rasa, real database, the phone's caller context."""
     import asyncio
 
-    from gateway.chat import ChatService
-    from gateway.rasa_client import RasaClient
+    from assistant.rasa_client import RasaClient
+    from assistant.turn import ChatService
     from phone.assistant import CallerAssistant
 
     async def turn():

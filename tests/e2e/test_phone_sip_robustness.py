@@ -31,8 +31,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from common.service_key import auth_header
 from tests.e2e.phone_calls import phone_status, sip_port, wait_idle, wait_line
-from yinling.service_key import auth_header
 from yinling.stack import Stack, StackConfig
 
 pytestmark = pytest.mark.e2e

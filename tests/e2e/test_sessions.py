@@ -1,4 +1,4 @@
-"""A long conversation gets a new Rasa session once it is at rest (gateway.sessions), on the real
+"""A long conversation gets a new Rasa session once it is at rest (assistant.sessions), on the real
 stack: real Rasa and action server, the real database, the gateway's chat service in-process with a
 short limit so that a few turns reach it (the stack's own gateway keeps the default of 30)."""
 from __future__ import annotations
@@ -7,9 +7,9 @@ import asyncio
 
 import httpx
 
-from gateway.chat import ChatService
-from gateway.rasa_client import RasaClient
-from gateway.sessions import SessionKeeper
+from assistant.rasa_client import RasaClient
+from assistant.sessions import SessionKeeper
+from assistant.turn import ChatService
 from tests.e2e.test_conversations import active_orders
 
 

@@ -16,10 +16,10 @@ from datetime import timedelta
 import pytest
 import websockets
 
+from common.service_key import auth_header
 from tests.e2e.conftest import TODAY
 from voice.audio import parse_wav
 from voice.speaker_client import WavSatellite, talk_websocket
-from yinling.service_key import auth_header
 
 pytestmark = pytest.mark.e2e
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from common.service_key import auth_header
 from services.seed_data import DEMO_PASSWORD
-from yinling.service_key import auth_header
 
 pytestmark = pytest.mark.e2e
 

@@ -1,5 +1,5 @@
 """Rasa's REST channel output put back together for clients."""
-from gateway.chat import BotMessage, merge_rest_messages
+from assistant.turn import BotMessage, merge_rest_messages
 
 
 def test_custom_payload_goes_back_on_its_text():

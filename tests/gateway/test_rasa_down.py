@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from common.service_key import auth_header
 from gateway.app import create_app
 from tests.gateway.offline import offline_settings, seeded_services
-from yinling.service_key import auth_header
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from common.service_key import auth_header
 from gateway.app import create_app
 from services.models import FamilyMember
 from services.seed_data import DEMO_PASSWORD
 from tests.gateway.offline import offline_settings, seeded_services
-from yinling.service_key import auth_header
 
 PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/auth/reset"), ("GET", "/api/health")}
 SUPERVISOR_ONLY = {("GET", "/api/desk/accounts")}

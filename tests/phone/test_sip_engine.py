@@ -12,9 +12,9 @@ import wave
 
 import pytest
 
+from common.paths import ROOT
 from phone import sip
 from tests.e2e.phone_calls import report_of
-from yinling.paths import ROOT
 
 PORT = 27000 + os.getpid() % 1000
 

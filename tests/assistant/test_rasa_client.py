@@ -1,11 +1,11 @@
-"""The gateway's per-conversation queue in front of Rasa (gateway.rasa_client.ConversationLocks)."""
+"""The gateway's per-conversation queue in front of Rasa (assistant.rasa_client.ConversationLocks)."""
 from __future__ import annotations
 
 import asyncio
 
 import pytest
 
-from gateway.rasa_client import ConversationBusy, ConversationLocks, RasaUnavailable
+from assistant.rasa_client import ConversationBusy, ConversationLocks, RasaUnavailable
 
 
 def test_messages_of_one_conversation_go_one_at_a_time_in_the_order_they_came():

@@ -13,18 +13,19 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.rasa_client import RasaClient, RasaUnavailable
-from gateway.sessions import SessionKeeper
-from gateway.turn_log import Exchange, TurnLog
-from services.errors import YinlingError
+from assistant.rasa_client import RasaClient, RasaUnavailable
+from assistant.sessions import SessionKeeper
+from assistant.turn_log import Exchange, TurnLog
+from common import apologies
+from common.errors import YinlingError
+from common.keys import message_key
+from services.errors import ServiceError
 from services.facade import Services
-from yinling.keys import message_key
 from zhtext.emergency import detect_emergency
 from zhtext.normalize import clean
 
 logger = logging.getLogger(__name__)
 
-APOLOGY = "对不起，系统这会儿出了点毛病。我已经给您转人工，工作人员马上联系您。"
 HELP_STORED = "我已经叫人了，工作人员马上联系您，您别动，别挂。"
 WITH_OPERATOR = "已经给您转人工了，工作人员马上就来。您说的话我都记下了。"
 
@@ -33,8 +34,10 @@ WITH_OPERATOR = "已经给您转人工了，工作人员马上就来。您说的
 BUTTON_WORDS = {"/affirm": "对", "/deny": "不对"}
 
 
-class BadMessage(ValueError):
+class BadMessage(YinlingError, ValueError):
     """The message cannot be handled as it is (empty, too long)."""
+
+    code = "bad_message"
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,7 @@ class ChatService:
     async def _open_handoff(self, sender: str):
         try:
             return await self._call(self._services.open_handoff, sender)
-        except YinlingError:
+        except ServiceError:
             return None
 
     async def _fail_over(self, sender, text, channel, message_id, help_id, match, reason) -> ChatReply:
@@ -180,11 +183,11 @@ class ChatService:
             resident = await self._call(self._services.get_resident, sender)
             who = f"{resident.name}（{resident.id}）"
             resident_id = resident.id
-        except YinlingError:
+        except ServiceError:
             who, resident_id = f"未登记（{sender}）", None
         summary = f"{who}；{'紧急求助；' if match else ''}对话服务故障（{reason}）；最后说：「{text[:40]}」"
         await self._call(
             self._services.queue_handoff, sender, resident_id, channel, reason, transcript, summary
         )
-        answer = HELP_STORED if match else APOLOGY
+        answer = HELP_STORED if match else apologies.apology_for(code=reason)
         return ChatReply(message_id, (BotMessage(answer),), True, help_id, match.kind if match else None)

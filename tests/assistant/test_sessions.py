@@ -1,11 +1,11 @@
-"""When the gateway may start a new Rasa session in a long conversation (gateway.sessions.at_rest),
+"""When the gateway may start a new Rasa session in a long conversation (assistant.sessions.at_rest),
 on tracker states as Rasa's HTTP API returns them without events. The renewal itself runs against
 the real stack in tests/e2e/test_sessions.py."""
 from __future__ import annotations
 
 import pytest
 
-from gateway.sessions import at_rest
+from assistant.sessions import at_rest
 
 
 def state(**changes) -> dict:

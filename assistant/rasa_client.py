@@ -8,13 +8,19 @@ from typing import Any
 
 import httpx
 
+from common.errors import YinlingError
 
-class RasaUnavailable(Exception):
+
+class RasaUnavailable(YinlingError):
     """Rasa did not answer, answered with an error, or answered nonsense."""
+
+    code = "rasa_unavailable"
 
 
 class ConversationBusy(RasaUnavailable):
     """The conversation's previous message has not come back from Rasa in time."""
+
+    code = "conversation_busy"
 
 
 class ConversationLocks:

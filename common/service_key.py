@@ -12,13 +12,16 @@ import secrets
 import time
 from pathlib import Path
 
-from yinling.paths import VAR
+from common.paths import var_dir
 
 ENV = "YINLING_SERVICE_KEY"
-KEY_FILE = VAR / "service.key"
+
+def key_file() -> Path:
+    return var_dir() / "service.key"
 
 
-def service_key(path: Path = KEY_FILE) -> str:
+def service_key(path: Path | None = None) -> str:
+    path = path or key_file()
     given = os.environ.get(ENV, "").strip()
     if given:
         return given

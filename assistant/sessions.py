@@ -21,7 +21,7 @@ import asyncio
 import logging
 from typing import Any
 
-from gateway.rasa_client import RasaClient
+from assistant.rasa_client import RasaClient
 
 logger = logging.getLogger(__name__)
 

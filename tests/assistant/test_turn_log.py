@@ -1,11 +1,11 @@
-"""gateway.turn_log: chat turns logged with group commit, on a real SQLite database."""
+"""assistant.turn_log: chat turns logged with group commit, on a real SQLite database."""
 from __future__ import annotations
 
 import asyncio
 
 import pytest
 
-from gateway.turn_log import Exchange, TurnLog
+from assistant.turn_log import Exchange, TurnLog
 from services.errors import InvalidRequest
 from tests.gateway.offline import seeded_services
 
