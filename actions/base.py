@@ -18,7 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
 from actions.context import Turn
-from services.errors import ServiceError, ServiceUnavailable, UnknownResident
+from services.errors import ServiceUnavailable, UnknownResident
+from services.types import HandoffRequest
 
 logger = logging.getLogger(__name__)
 
@@ -27,21 +28,8 @@ Events = list[dict[str, Any]]
 
 def hand_off(turn: Turn, reason: str) -> Events:
     """Queue this conversation for an operator and pause the bot."""
-    resident = None
     try:
-        resident = runtime.services().get_resident(turn.sender)
-    except ServiceError:
-        pass
-    summary = replies.handoff_summary(resident, turn.sender, reason, turn.transcript())
-    try:
-        runtime.services().queue_handoff(
-            conversation_id=turn.sender,
-            resident_id=resident.id if resident else None,
-            channel=turn.channel,
-            reason=reason,
-            transcript=turn.transcript(),
-            summary=summary,
-        )
+        runtime.services().queue_handoff(HandoffRequest(turn.sender, turn.channel, reason, tuple(turn.transcript())))
     except Exception:  # the outbox failed too: still tell the elder, log loudly
         logger.exception("could not queue handoff for %s", turn.sender)
     # tells the gateway (and any client) that a person takes over from here

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -13,12 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies, runtime
 from common.keys import message_key
+from common.words import Actor, role_of
 from services.clock import as_utc
 from services.errors import ServiceError
 from services.family import elder_kin
 from zhtext.normalize import clean
 
-FAMILY_ACTOR = re.compile(r"family:\d{1,12}")
 logger = logging.getLogger(__name__)
 TRANSCRIPT_LINES = 20  # a handoff's transcript reaches back this far into the log when the session is shorter
 EARLIER_LINES_WITHIN = timedelta(hours=2)  # and no further back than this before the session's first message
@@ -60,20 +59,20 @@ class Turn:
     def actor(self) -> str:
         """Who is acting, for the audit log: a family member typing on the elder's behalf (the gateway
         puts `family:<account id>` in the metadata), else the resident."""
-        actor = str(self.metadata.get("actor") or "")
-        return actor if FAMILY_ACTOR.fullmatch(actor) else f"resident:{self.sender}"
+        actor = Actor.parse(self.metadata.get("actor"))
+        return str(actor if actor is not None and actor.is_family else Actor.resident(self.sender))
 
     @cached_property
     def addressee(self) -> replies.Addressee:
         """Who the answer speaks of: the elder as "您" on their own channels; to a family member
         writing for them, "您母亲王桂兰" and then "王桂兰"."""
-        actor = self.actor
-        if not actor.startswith("family:"):
+        actor = Actor.parse(self.actor)
+        if actor is None or not actor.is_family:
             return replies.ELDER
         try:
             services = runtime.services()
             resident = services.get_resident(self.sender)
-            relative = services.acting_relative(int(actor.split(":", 1)[1]), self.sender)
+            relative = services.acting_relative(actor.account_id, self.sender)
         except ServiceError:
             logger.warning("could not tell who %s is to %s; naming the elder plainly", actor, self.sender)
             return replies.ELDER
@@ -150,8 +149,7 @@ class Turn:
                 continue
             role = "bot"
             if kind == "user":  # a family member typing for the elder is marked as such for the operator
-                actor = str((event.get("metadata") or {}).get("actor") or "")
-                role = "family" if FAMILY_ACTOR.fullmatch(actor) else "elder"
+                role = role_of((event.get("metadata") or {}).get("actor"))
             line = {"role": role, "text": event["text"], "ts": event.get("timestamp")}
             if kind == "user":
                 line["intent"] = ((event.get("parse_data") or {}).get("intent") or {}).get("name")

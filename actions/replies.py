@@ -70,19 +70,6 @@ YES_NO_BUTTONS = [{"title": "对", "payload": "/affirm"}, {"title": "不对", "p
 
 MEAL_CLOCK = {"breakfast": "早上", "lunch": "中午", "dinner": "晚上"}
 WEEKDAY_ZH = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期天"]
-INTENT_ZH = {
-    "book_meal": "订饭", "cancel_meal": "取消订饭", "ask_menu": "问菜单", "ask_subsidy": "问补贴",
-    "ask_subsidy_status": "查补贴发放", "request_help": "求助", "call_family": "找家人",
-    "find_service": "找服务站", "ask_activity": "问活动", "request_home_visit": "要上门服务",
-    "handoff_human": "找人工", "report_health": "报健康数据", "nlu_fallback": "说的话没听懂",
-    "ask_my_bookings": "查自己订的",
-}
-REASON_ZH = {
-    "asked_for_human": "老人要求转人工", "two_fallbacks": "连续两次没听懂",
-    "service_down": "系统故障", "action_failed": "办理出错", "unknown_resident": "查不到登记信息",
-    "rasa_down": "对话服务故障", "help_request": "紧急求助",
-    "help_unacknowledged": "求助还没人接，老人在问",
-}
 NO_RECENT_HELP = "您今天没有求助过。要叫人就说'帮我叫人'，我马上给您叫。"
 
 
@@ -442,16 +429,3 @@ def health_recorded(result: Any, who: Addressee = ELDER) -> str:
 
 def health_unclear() -> str:
     return "我没听清数。您再说一遍，比如'血压一百四十到九十'。"
-
-
-def handoff_summary(resident: Any | None, sender: str, reason: str, transcript: Sequence[dict]) -> str:
-    """One line for the operator: who, why, what they wanted, last words."""
-    who = f"{resident.name}（{resident.id}）" if resident else f"未登记来电（{sender}）"
-    wants = [INTENT_ZH[line["intent"]] for line in transcript if line.get("intent") in INTENT_ZH]
-    last_words = next((line["text"] for line in reversed(transcript) if line["role"] == "elder"), "")
-    parts = [who, REASON_ZH.get(reason, reason)]
-    if wants:
-        parts.append("想" + "、".join(dict.fromkeys(wants)))
-    if last_words:
-        parts.append(f"最后说：「{last_words[:40]}」")
-    return "；".join(parts)

@@ -19,8 +19,10 @@ from assistant.turn_log import Exchange, TurnLog
 from common import apologies
 from common.errors import YinlingError
 from common.keys import message_key
+from common.words import Channel, role_of
 from services.errors import ServiceError
 from services.facade import Services
+from services.types import HandoffRequest
 from zhtext.emergency import detect_emergency
 from zhtext.normalize import clean
 
@@ -38,6 +40,23 @@ class BadMessage(YinlingError, ValueError):
     """The message cannot be handled as it is (empty, too long)."""
 
     code = "bad_message"
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """One message to answer, as the turn passes it along (checked and cleaned by ChatService.handle)."""
+
+    sender: str  # the conversation: a resident id, or a guest id on the hotline
+    text: str
+    channel: str
+    message_id: str
+    phone: str | None = None
+    location: str | None = None
+    actor: str | None = None  # family:<account id> when a family member typed it
+
+    @property
+    def role(self) -> str:
+        return role_of(self.actor)
 
 
 @dataclass(frozen=True)
@@ -91,71 +110,68 @@ class ChatService:
                      phone: str | None = None, location: str | None = None,
                      actor: str | None = None) -> ChatReply:
         """`phone` and `location`: where the hotline knows them, stored with any help request.
-        `actor`: who typed it when not the elder (`family:<account>`), for the log and the audit."""
+        `actor`: who typed it when not the elder (`family:<account>`), for the log and the audit.
+        The one place the turn's parameters are listed: from here on they travel as a TurnRequest."""
         text = clean(text)
         if not text:
             raise BadMessage("message is empty")
         if len(text) > self._max_chars:
             raise BadMessage(f"message is longer than {self._max_chars} characters")
-        message_id = message_id or uuid.uuid4().hex
-        reply = await self._turn(sender, text, channel, message_id, phone, location, actor)
-        await self._log(sender, channel, text, reply, actor)
+        turn = TurnRequest(sender, text, Channel.of(channel).value, message_id or uuid.uuid4().hex,
+                           phone, location, actor)
+        reply = await self._turn(turn)
+        await self._log(turn, reply)
         return reply
 
-    async def _log(self, sender: str, channel: str, text: str, reply: ChatReply, actor: str | None) -> None:
+    async def _log(self, turn: TurnRequest, reply: ChatReply) -> None:
         """Every turn goes to the conversation log the operators watch and search. The answer is
         already decided, so a log that fails costs only the log line, never the answer."""
-        role = "family" if actor and actor.startswith("family:") else "elder"
-        said = BUTTON_WORDS.get(text, text)  # a tapped 对 arrives as its payload; people read the word
-        turns = [(role, said, actor)] + [("bot", m.text, None) for m in reply.messages if m.text]
-
+        said = BUTTON_WORDS.get(turn.text, turn.text)  # a tapped 对 arrives as its payload; people read the word
+        turns = [(turn.role, said, turn.actor)] + [("bot", m.text, None) for m in reply.messages if m.text]
         try:
-            await self._turn_log.write(Exchange(sender, sender, channel, tuple(turns)))
+            await self._turn_log.write(Exchange(turn.sender, turn.sender, turn.channel, tuple(turns)))
         except Exception:
-            logger.exception("could not log the turn of %s", sender)
+            logger.exception("could not log the turn of %s", turn.sender)
 
-    async def _turn(self, sender: str, text: str, channel: str, message_id: str, phone: str | None,
-                    location: str | None, actor: str | None) -> ChatReply:
-
+    async def _turn(self, turn: TurnRequest) -> ChatReply:
         help_id = None
-        match = detect_emergency(text)
+        match = detect_emergency(turn.text)
+        emergency = match.kind if match else None
         if match:
             try:
                 view = await self._call(
-                    self._services.raise_help, sender, text, channel,
-                    idempotency_key=message_key("help", sender, message_id), conversation_id=sender,
-                    phone=phone, location=location,
+                    self._services.raise_help, turn.sender, turn.text, turn.channel,
+                    idempotency_key=message_key("help", turn.sender, turn.message_id), conversation_id=turn.sender,
+                    phone=turn.phone, location=turn.location,
                 )
                 help_id = view.id
             except Exception:  # database and outbox both failing: the action still tries
-                logger.exception("could not store the help request of %s", sender)
+                logger.exception("could not store the help request of %s", turn.sender)
 
-        handoff = await self._open_handoff(sender)
-        if handoff is not None:
-            who = "family" if actor and actor.startswith("family:") else "elder"  # the operator sees who typed it
-            await self._call(self._services.append_handoff_message, sender, who, text)
+        handoff = await self._open_handoff(turn.sender)
+        if handoff is not None:  # the operator sees who typed it
+            await self._call(self._services.append_handoff_message, turn.sender, turn.role, turn.text)
             answer = HELP_STORED if match else WITH_OPERATOR
-            return ChatReply(message_id, (BotMessage(answer),), True, help_id, match.kind if match else None)
+            return ChatReply(turn.message_id, (BotMessage(answer),), True, help_id, emergency)
 
         try:
-            metadata = {"message_id": message_id, "channel": channel}
-            if actor:
-                metadata["actor"] = actor
-            raw = await self._rasa.send(sender, text, metadata)
+            metadata = {"message_id": turn.message_id, "channel": turn.channel}
+            if turn.actor:
+                metadata["actor"] = turn.actor
+            raw = await self._rasa.send(turn.sender, turn.text, metadata)
         except RasaUnavailable as e:
-            logger.error("rasa unavailable for %s: %s", sender, e)
-            return await self._fail_over(sender, text, channel, message_id, help_id, match, "rasa_down")
+            logger.error("rasa unavailable for %s: %s", turn.sender, e)
+            return await self._fail_over(turn, help_id, emergency, "rasa_down")
         messages = merge_rest_messages(raw)
         if not any(m.text for m in messages):
             # Rasa answered nothing: paused by an action, or an action crashed.
-            if await self._open_handoff(sender) is None:
-                return await self._fail_over(sender, text, channel, message_id, help_id, match, "action_failed")
-            return ChatReply(message_id, messages + (BotMessage(WITH_OPERATOR),), True, help_id,
-                             match.kind if match else None)
+            if await self._open_handoff(turn.sender) is None:
+                return await self._fail_over(turn, help_id, emergency, "action_failed")
+            return ChatReply(turn.message_id, messages + (BotMessage(WITH_OPERATOR),), True, help_id, emergency)
         # an action that hands off has queued the handoff and says so in its answer
         handed_off = any((m.custom or {}).get("handoff") for m in messages)
-        self._sessions.answered(sender)
-        return ChatReply(message_id, messages, handed_off, help_id, match.kind if match else None)
+        self._sessions.answered(turn.sender)
+        return ChatReply(turn.message_id, messages, handed_off, help_id, emergency)
 
     async def resume(self, sender: str) -> bool:
         """Back to the bot after an operator: Rasa's ConversationResumed for this conversation."""
@@ -175,19 +191,11 @@ class ChatService:
         except ServiceError:
             return None
 
-    async def _fail_over(self, sender, text, channel, message_id, help_id, match, reason) -> ChatReply:
-        transcript = await self._rasa.transcript(sender)
-        if not transcript or transcript[-1].get("text") != text:
-            transcript.append({"role": "elder", "text": text, "ts": None})
-        try:
-            resident = await self._call(self._services.get_resident, sender)
-            who = f"{resident.name}（{resident.id}）"
-            resident_id = resident.id
-        except ServiceError:
-            who, resident_id = f"未登记（{sender}）", None
-        summary = f"{who}；{'紧急求助；' if match else ''}对话服务故障（{reason}）；最后说：「{text[:40]}」"
-        await self._call(
-            self._services.queue_handoff, sender, resident_id, channel, reason, transcript, summary
-        )
-        answer = HELP_STORED if match else apologies.apology_for(code=reason)
-        return ChatReply(message_id, (BotMessage(answer),), True, help_id, match.kind if match else None)
+    async def _fail_over(self, turn: TurnRequest, help_id, emergency: str | None, reason: str) -> ChatReply:
+        transcript = await self._rasa.transcript(turn.sender)
+        if not transcript or transcript[-1].get("text") != turn.text:
+            transcript.append({"role": "elder", "text": turn.text, "ts": None})
+        request = HandoffRequest(turn.sender, turn.channel, reason, tuple(transcript), emergency=bool(emergency))
+        await self._call(self._services.queue_handoff, request)
+        answer = HELP_STORED if emergency else apologies.apology_for(code=reason)
+        return ChatReply(turn.message_id, (BotMessage(answer),), True, help_id, emergency)

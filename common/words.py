@@ -63,7 +63,11 @@ class Actor:
         m = cls._FORM.fullmatch(str(value or ""))
         if m is None:
             return None
-        return cls("service") if m.group(1) is None else cls(m.group(1), m.group(2))
+        if m.group(1) is None:
+            return cls("service")
+        if m.group(1) == "family" and not m.group(2).isdigit():  # web accounts are numbered
+            return None
+        return cls(m.group(1), m.group(2))
 
     @property
     def is_family(self) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from common.words import ACK_TIMEOUT
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -12,7 +14,7 @@ class Settings:
     rasa_timeout_s: float = 15.0
     max_message_chars: int = 500
     escalation_check_s: float = 30.0
-    ack_timeout_s: float = 180.0
+    ack_timeout_s: float = ACK_TIMEOUT.total_seconds()
     voice_preload: bool = True
     satellites: bool = True
     service_key: str = ""  # empty: common.service_key decides (YINLING_SERVICE_KEY or var/service.key)

@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from common.keys import message_key
+from common.words import Channel
 from phone import sip
 from phone.assistant import CallerAssistant
 from phone.keypad import MENU, key_action
 from services.errors import ServiceError
-from services.types import CallerView
+from services.types import CallerView, HandoffRequest
 from voice import pipeline as p
 from voice.audio import PcmFormat
 
@@ -310,10 +311,10 @@ class PhoneCall:
         try:
             handoff = await asyncio.to_thread(services.open_handoff, sender)
             if handoff is None:
-                who = self.caller.name or self.caller.number or "未知来电"
-                summary = f"电话（{who}）；{'紧急求助；' if reason == 'emergency' else ''}按键：{self.digits or '无'}"
-                handoff = await asyncio.to_thread(services.queue_handoff, sender, self.caller.resident_id, "phone",
-                                                  reason, list(self.lines), summary)
+                request = HandoffRequest(sender, Channel.PHONE.value, reason, tuple(self.lines),
+                                         self.caller.resident_id, emergency=reason == "emergency",
+                                         caller=self.caller.name or self.caller.number or None, keys=self.digits)
+                handoff = await asyncio.to_thread(services.queue_handoff, request)
             if self.record_id is not None and isinstance(handoff.id, int):
                 await asyncio.to_thread(services.update_call, self.record_id, handoff_id=handoff.id,
                                         help_request_id=self.help_request_id)

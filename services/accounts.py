@@ -24,6 +24,7 @@ from typing import Iterable, Optional, Union
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from common.words import Actor
 from services.audit import audit
 from services.errors import (
     AccountDisabled,
@@ -79,7 +80,7 @@ def _code_digest(account_id: int, code: str) -> str:
 
 def actor_for(account: Union[Account, AccountView]) -> str:
     """How the audit log and conversation turns name an account: family:<id> or operator:<operator id>."""
-    return f"operator:{account.operator_id}" if account.kind == "operator" else f"family:{account.id}"
+    return str(Actor.operator(account.operator_id) if account.kind == "operator" else Actor.family(account.id))
 
 
 def _role(account: Account) -> str:

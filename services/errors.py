@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 class ServiceError(YinlingError):
     """Base of every error the services layer raises on purpose."""
 
-    code = "error"
+    code = "service_error"
 
 
 class NotFound(ServiceError):

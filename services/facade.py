@@ -21,6 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from common.words import ACK_TIMEOUT
 from services import accounts as accounts_uc
 from services import activities as activities_uc
 from services import audit as audit_uc
@@ -45,6 +46,7 @@ from services import tickets as tickets_uc
 from services.clock import as_utc, local_day, utcnow
 from services.db import make_engine, session_factory, unit_of_work
 from services.errors import Conflict, ServiceError, ServiceUnavailable
+from services.handoff_summary import summarise
 from services.migrate import upgrade
 from services.outbox import Outbox
 from services.types import (
@@ -64,8 +66,10 @@ from services.types import (
     FacilityView,
     FamilyHelpView,
     FamilyView,
+    HandoffRequest,
     HandoffView,
     HealthResultView,
+    HelpCall,
     HelpDeskView,
     HelpRequestView,
     LonelinessView,
@@ -229,16 +233,12 @@ class Services:
                    conversation_id: Optional[str] = None, phone: Optional[str] = None,
                    location: Optional[str] = None) -> HelpRequestView:
         now = self.now()
+        call = HelpCall(resident_id, text, channel, idempotency_key, conversation_id, phone, location)
         try:
-            return self._run(help_uc.raise_help, resident_id, text, channel, idempotency_key,
-                             conversation_id, phone, location, now=now)
+            return self._run(help_uc.raise_help, call, now=now)
         except ServiceUnavailable:
             # The call for help must survive the outage: spool it durably and say so.
-            self.outbox.append("help", {
-                "resident_id": resident_id, "text": text, "channel": channel,
-                "idempotency_key": idempotency_key, "conversation_id": conversation_id,
-                "phone": phone, "location": location, "created_at": now.isoformat(),
-            })
+            self.outbox.append("help", {**call.to_record(), "created_at": now.isoformat()})
             log.warning("database down: help request %s spooled to the outbox", idempotency_key)
             return HelpRequestView(id=None, resident_id=resident_id, status="open", created_at=now,
                                    escalation_level=0, notified=(), spooled=True)
@@ -255,7 +255,7 @@ class Services:
     def open_help_requests(self) -> list[HelpRequestView]:
         return self._run(help_uc.open_help_requests)
 
-    def escalate_overdue(self, now: datetime, ack_timeout: timedelta = timedelta(minutes=3)) -> list[HelpRequestView]:
+    def escalate_overdue(self, now: datetime, ack_timeout: timedelta = ACK_TIMEOUT) -> list[HelpRequestView]:
         return self._run(help_uc.escalate_overdue, now, ack_timeout)
 
     def help_requests_for_desk(self, include_resolved: bool = False, limit: int = 100,
@@ -337,22 +337,23 @@ class Services:
         return self._run(family_uc.request_family_call, resident_id, relation, idempotency_key, now=self.now())
 
     # --- handoffs -------------------------------------------------------------------------------
-    def queue_handoff(self, conversation_id: str, resident_id: Optional[str], channel: str, reason: str,
-                      transcript: list[dict[str, Any]], summary: str) -> HandoffView:
+    def queue_handoff(self, request: HandoffRequest) -> HandoffView:
         now = self.now()
         try:
-            return self._run(handoffs_uc.queue_handoff, conversation_id, resident_id, channel, reason,
-                             transcript, summary, now=now)
+            return self._run(handoffs_uc.queue_handoff, request, now=now)
         except ServiceUnavailable:
-            entries = [handoffs_uc.normalise_entry(e, now) for e in transcript or ()]
+            entries = [handoffs_uc.normalise_entry(e, now) for e in request.transcript]
+            summary = summarise(request, None)  # the resident's name is in the database that is away
             self.outbox.append("handoff", {
-                "conversation_id": conversation_id, "resident_id": resident_id, "channel": channel,
-                "reason": reason, "transcript": entries, "summary": summary, "created_at": now.isoformat(),
+                "conversation_id": request.conversation_id, "resident_id": request.resident_id,
+                "channel": request.channel, "reason": request.reason, "transcript": entries, "summary": summary,
+                "created_at": now.isoformat(),
             })
-            log.warning("database down: handoff for %s spooled to the outbox", conversation_id)
-            return HandoffView(id=None, conversation_id=conversation_id, resident_id=resident_id, channel=channel,
-                               reason=reason, summary=summary, transcript=tuple(entries), status="queued",
-                               taken_by=None, created_at=now, spooled=True)
+            log.warning("database down: handoff for %s spooled to the outbox", request.conversation_id)
+            return HandoffView(id=None, conversation_id=request.conversation_id, resident_id=request.resident_id,
+                               channel=request.channel, reason=request.reason, summary=summary,
+                               transcript=tuple(entries), status="queued", taken_by=None, created_at=now,
+                               spooled=True)
 
     def open_handoff(self, conversation_id: str) -> Optional[HandoffView]:
         return self._run(handoffs_uc.open_handoff, conversation_id)
@@ -538,13 +539,11 @@ class Services:
         """Re-apply one outbox record straight to the database (raises ServiceUnavailable if still down)."""
         created_at = datetime.fromisoformat(payload["created_at"])
         if kind == "help":
-            self._run(help_uc.raise_help, payload["resident_id"], payload["text"], payload["channel"],
-                      payload["idempotency_key"], payload.get("conversation_id"), payload.get("phone"),
-                      payload.get("location"), now=created_at)
+            self._run(help_uc.raise_help, HelpCall.from_record(payload), now=created_at)
         elif kind == "handoff":
-            self._run(handoffs_uc.queue_handoff, payload["conversation_id"], payload.get("resident_id"),
-                      payload["channel"], payload["reason"], payload.get("transcript") or [],
-                      payload.get("summary") or "", now=created_at)
+            request = HandoffRequest(payload["conversation_id"], payload["channel"], payload["reason"],
+                                     tuple(payload.get("transcript") or ()), payload.get("resident_id"))
+            self._run(handoffs_uc.queue_handoff, request, now=created_at, summary=payload.get("summary") or "")
         else:
             raise ValueError(f"unknown outbox record kind {kind!r}")
 

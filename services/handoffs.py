@@ -8,12 +8,14 @@ from typing import Any, Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from common.words import TranscriptLine
 from services.audit import audit
 from services.clock import utcnow
 from services.errors import HandoffAlreadyTaken, HandoffNotFound, InvalidRequest, UnknownOperator
+from services.handoff_summary import summarise
 from services.models import Handoff, Operator, Resident
 from services.privacy import strip_id_numbers
-from services.types import HandoffView, OperatorView
+from services.types import HandoffRequest, HandoffView, OperatorView
 
 OPEN_STATUSES = ("queued", "taken")
 # Usual roles: user/elder (the resident), bot, operator, family, system. Any short label is kept.
@@ -36,8 +38,10 @@ def handoff_view(handoff: Handoff, *, spooled: bool = False) -> HandoffView:
     )
 
 
-def normalise_entry(entry: dict[str, Any], now: datetime) -> dict[str, Any]:
+def normalise_entry(entry: dict[str, Any] | TranscriptLine, now: datetime) -> dict[str, Any]:
     """{role, text, ts}: ID numbers never reach the transcript an operator sees."""
+    if isinstance(entry, TranscriptLine):
+        entry = entry.to_dict()
     role = str(entry.get("role") or "user")
     text = strip_id_numbers(str(entry.get("text") or ""))
     ts = entry.get("ts") or now.isoformat()
@@ -62,19 +66,20 @@ def _open_for(session: Session, conversation_id: str, *, lock: bool = False) -> 
 
 def queue_handoff(
     session: Session,
-    conversation_id: str,
-    resident_id: Optional[str],
-    channel: str,
-    reason: str,
-    transcript: list[dict[str, Any]],
-    summary: str,
+    request: HandoffRequest,
     *,
     now: Optional[datetime] = None,
+    summary: Optional[str] = None,
 ) -> HandoffView:
+    """`summary`: only for outbox records spooled with their summary already written."""
+    conversation_id, channel, reason, transcript = (
+        request.conversation_id, request.channel, request.reason, request.transcript)
     if not conversation_id:
         raise InvalidRequest("missing_conversation_id")
     now = now or utcnow()
-    known = resident_id if resident_id and session.get(Resident, resident_id) is not None else None
+    resident = session.get(Resident, request.resident_id or conversation_id)
+    known = resident.id if resident is not None else None
+    summary = summary if summary is not None else summarise(request, (resident.name, resident.id) if resident else None)
     handoff = _open_for(session, conversation_id, lock=True)
     if handoff is None:
         handoff = Handoff(
@@ -91,7 +96,7 @@ def queue_handoff(
     merged = list(handoff.transcript)
     for raw in transcript or ():
         entry = normalise_entry(raw, now)
-        if not _is_duplicate(entry, bool(raw.get("ts")), merged):
+        if not _is_duplicate(entry, bool(raw.ts if isinstance(raw, TranscriptLine) else raw.get("ts")), merged):
             merged.append(entry)
     handoff.transcript = merged
     handoff.reason = reason or handoff.reason

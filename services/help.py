@@ -8,6 +8,7 @@ from typing import Optional
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from common.words import ACK_TIMEOUT, CHANNELS
 from services.audit import audit
 from services.clock import age_on, as_utc, local_day, utcnow
 from services.errors import HelpRequestNotFound, InvalidRequest, UnknownResident
@@ -15,12 +16,11 @@ from services.models import HelpRequest, Resident
 from services.notifications import alert_family_and_desk, alert_supervisors, labels_for_help_request
 from services.privacy import mask_phone, strip_id_numbers
 from services.residents import honorific
-from services.types import FamilyHelpView, HelpDeskView, HelpRequestView
+from services.types import FamilyHelpView, HelpCall, HelpDeskView, HelpRequestView
 
-CHANNELS = ("text", "speaker", "phone", "web")
 ACTIVE = ("open", "acknowledged")
 # Unacknowledged this long: the desk shows it as overdue (escalate_overdue's default period too).
-DESK_ACK_TIMEOUT = timedelta(seconds=180)
+DESK_ACK_TIMEOUT = ACK_TIMEOUT
 MAX_LIST = 1000
 
 
@@ -54,19 +54,10 @@ def _message(request: HelpRequest, resident: Optional[Resident], now: datetime) 
     return "".join(parts)
 
 
-def raise_help(
-    session: Session,
-    resident_id: Optional[str],
-    text: str,
-    channel: str,
-    idempotency_key: str,
-    conversation_id: Optional[str] = None,
-    phone: Optional[str] = None,
-    location: Optional[str] = None,
-    *,
-    now: Optional[datetime] = None,
-) -> HelpRequestView:
+def raise_help(session: Session, call: HelpCall, *, now: Optional[datetime] = None) -> HelpRequestView:
     """Never refuses: an unknown sender is stored with resident_id None and the raw id kept."""
+    resident_id, text, channel, idempotency_key = call.resident_id, call.text, call.channel, call.idempotency_key
+    conversation_id, phone, location = call.conversation_id, call.phone, call.location
     if not idempotency_key:
         raise InvalidRequest("missing_idempotency_key")
     existing = session.scalars(select(HelpRequest).where(HelpRequest.idempotency_key == idempotency_key)).one_or_none()

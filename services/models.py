@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from common.words import CHANNELS
 from services.clock import as_utc
 
 # Stable constraint names so Alembic batch mode on SQLite can find and alter them.
@@ -572,7 +573,7 @@ class CallRecord(Base):
     )
 
 
-TURN_CHANNELS = ("text", "speaker", "phone", "web")
+TURN_CHANNELS = CHANNELS
 TURN_ROLES = ("elder", "family", "bot", "operator", "system")
 
 

@@ -253,6 +253,44 @@ class CallRequestView:
 
 
 @dataclass(frozen=True)
+class HelpCall:
+    """A call for help as it travels from the facade to the use-case and, during an outage, through
+    the outbox (the same fields, written once)."""
+
+    resident_id: Optional[str]  # the sender: a resident id, or an id nobody registered (kept as sender)
+    text: str
+    channel: str
+    idempotency_key: str
+    conversation_id: Optional[str] = None
+    phone: Optional[str] = None  # where the hotline knows it
+    location: Optional[str] = None
+
+    def to_record(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> "HelpCall":
+        return cls(record["resident_id"], record["text"], record["channel"], record["idempotency_key"],
+                   record.get("conversation_id"), record.get("phone"), record.get("location"))
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    """A conversation to put in front of an operator, as every channel asks for it (the action
+    server, the assistant's safety net, the hotline). The services write the operator's one-line
+    summary from it (services.handoff_summary), so the three callers never build one themselves."""
+
+    conversation_id: str
+    channel: str
+    reason: str  # why: asked_for_human, two_fallbacks, rasa_down, emergency… (handoff_summary.REASON_ZH)
+    transcript: tuple[Any, ...] = ()  # TranscriptLine or {role, text, ts[, intent]} dicts
+    resident_id: Optional[str] = None  # None: the conversation id is tried as the resident's id
+    emergency: bool = False  # an emergency was heard in this conversation
+    caller: Optional[str] = None  # how to name a caller nobody registered (name or number)
+    keys: str = ""  # keys pressed on the phone, in order
+
+
+@dataclass(frozen=True)
 class HandoffView:
     id: Optional[int]  # None only while spooled in the outbox
     conversation_id: str

@@ -57,15 +57,6 @@ def test_help_answer_says_what_happens_next():
     assert "儿子张建国" in text and "别挂" in text
 
 
-def test_handoff_summary_is_one_line_with_who_why_and_last_words():
-    transcript = [{"role": "elder", "text": "我要订饭", "intent": "book_meal"},
-                  {"role": "bot", "text": "您要订哪天的饭？"},
-                  {"role": "elder", "text": "找个真人", "intent": "handoff_human"}]
-    summary = replies.handoff_summary(None, "r-9999", "asked_for_human", transcript)
-    assert "\n" not in summary
-    assert "r-9999" in summary and "老人要求转人工" in summary and "订饭" in summary and "找个真人" in summary
-
-
 @pytest.mark.parametrize("name", [n for n in dir(replies) if n.isupper() and isinstance(getattr(replies, n), str)])
 def test_fixed_answers_are_short(name):
     assert sentences(getattr(replies, name)) <= 2

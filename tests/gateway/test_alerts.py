@@ -27,6 +27,7 @@ from gateway.alerts import QUEUE_LIMIT, Alert, AlertHub
 from gateway.app import create_app
 from services.facade import Services
 from services.models import ConversationTurn, FamilyMember
+from services.types import HandoffRequest
 from tests.gateway.offline import free_port, offline_settings, seeded_services
 
 OWN, OTHER = "r-0001", "r-0002"  # zhang.jianguo's mother; li.hongxia's mother
@@ -202,8 +203,8 @@ async def test_a_family_member_hears_of_their_residents_call_for_help_within_a_s
 
 @pytest.mark.asyncio
 async def test_an_operators_reply_in_a_taken_conversation_reaches_the_family_page_as_a_turn(live):
-    handoff = await asyncio.to_thread(live.services.queue_handoff, OWN, OWN, "web", "handoff_request",
-                                      [{"role": "family", "text": "转人工"}], "张建国代王桂兰：要人工")
+    handoff = await asyncio.to_thread(live.services.queue_handoff, HandoffRequest(
+        OWN, "web", "handoff_request", ({"role": "family", "text": "转人工"},), OWN))
     operator = live.headers("op.li")
     async with _client(live) as client, \
             Stream(client, live.headers("zhang.jianguo")) as zhang, \

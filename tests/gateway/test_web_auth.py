@@ -18,6 +18,7 @@ from common.service_key import auth_header
 from gateway.app import create_app
 from services.models import FamilyMember
 from services.seed_data import DEMO_PASSWORD
+from services.types import HandoffRequest
 from tests.gateway.offline import offline_settings, seeded_services
 
 PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/auth/reset"), ("GET", "/api/health")}
@@ -249,8 +250,8 @@ def test_an_operator_resets_a_family_password_with_a_one_time_code(gateway):
 
 def test_two_operators_cannot_take_the_same_conversation(gateway):
     app, client, services, _ = gateway
-    handoff = services.queue_handoff(OWN, OWN, "web", "handoff_request", [{"role": "elder", "text": "转人工"}],
-                                     "张建国代王桂兰：要人工")
+    handoff = services.queue_handoff(HandoffRequest(OWN, "web", "handoff_request",
+                                                    ({"role": "elder", "text": "转人工"},), OWN))
     li, wang = bearer(sign_in(client, "op.li")), bearer(sign_in(client, "sup.wang"))
     client.cookies.clear()
     assert client.post(f"/api/desk/handoffs/{handoff.id}/take", headers=li).status_code == 200

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.errors import InvalidRequest
 from services.models import ConversationTurn
+from services.types import HandoffRequest
 
 from .conftest import NOW
 
@@ -125,7 +126,7 @@ def test_live_conversations_newest_first_with_resident_and_handoff(services, at)
     services.log_turn(busy, "r-0006", "speaker", "bot", "下午有太极拳")
     at(base + timedelta(minutes=25))
     services.log_turn(handed, "r-0007", "phone", "elder", "我要找人工")
-    handoff = services.queue_handoff(handed, "r-0007", "phone", "asked_for_human", [], "要人工")
+    handoff = services.queue_handoff(HandoffRequest(handed, "phone", "asked_for_human", (), "r-0007"))
     at(base + timedelta(minutes=26))
     services.log_turn(handed, "r-0007", "phone", "bot", "正在为您转接")
 

@@ -4,24 +4,25 @@ from threading import Barrier
 import pytest
 
 from services.errors import HandoffAlreadyTaken, HandoffNotFound, UnknownOperator
+from services.types import HandoffRequest
 
 from .conftest import new_key
 
 
 def _queue(services, conversation, text="我要找人工", reason="handoff_human"):
-    return services.queue_handoff(conversation, "r-0001", "speaker", reason,
-                                  [{"role": "user", "text": text}], "王奶奶要找人工")
+    return services.queue_handoff(HandoffRequest(conversation, "speaker", reason, ({"role": "user", "text": text},),
+                                                 "r-0001"))
 
 
 def test_one_open_handoff_per_conversation(services):
     conversation = new_key("conv")
     first = _queue(services, conversation)
-    second = services.queue_handoff(conversation, "r-0001", "speaker", "two_fallbacks",
-                                    [{"role": "user", "text": "我要找人工"}, {"role": "bot", "text": "好的，正在转接"}],
-                                    "两次没听懂")
+    second = services.queue_handoff(HandoffRequest(
+        conversation, "speaker", "two_fallbacks",
+        ({"role": "user", "text": "我要找人工"}, {"role": "bot", "text": "好的，正在转接"}), "r-0001"))
     assert second.id == first.id
     assert [e["text"] for e in second.transcript] == ["我要找人工", "好的，正在转接"]
-    assert second.reason == "two_fallbacks" and second.summary == "两次没听懂"
+    assert second.reason == "two_fallbacks" and "连续两次没听懂" in second.summary
     assert [h.id for h in services.list_handoffs("queued") if h.conversation_id == conversation] == [first.id]
 
 
@@ -95,5 +96,5 @@ def test_concurrent_appends_lose_nothing(services):
 
 
 def test_unknown_resident_handoff_is_still_queued(services):
-    view = services.queue_handoff(new_key("wx"), "someone-else", "text", "handoff_human", [], "")
+    view = services.queue_handoff(HandoffRequest(new_key("wx"), "text", "handoff_human", (), "someone-else"))
     assert view.id is not None and view.resident_id is None

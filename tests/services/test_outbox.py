@@ -10,6 +10,7 @@ from services.errors import ServiceUnavailable
 from services.facade import Services
 from services.models import Handoff, HelpRequest
 from services.outbox import Outbox
+from services.types import HandoffRequest
 
 from .conftest import DEAD_PG_URL, new_key
 
@@ -38,8 +39,8 @@ def test_help_and_handoff_are_spooled_then_replayed(services, dead, outbox):
     conversation = new_key("conv")
     spooled = dead.raise_help("r-0001", "我喘不上气", "speaker", help_key, conversation_id=conversation)
     assert spooled.spooled and spooled.id is None and spooled.status == "open"
-    handoff = dead.queue_handoff(conversation, "r-0001", "speaker", "actions_failed",
-                                 [{"role": "user", "text": "我喘不上气"}], "求助后转人工")
+    handoff = dead.queue_handoff(HandoffRequest(conversation, "speaker", "actions_failed",
+                                                ({"role": "user", "text": "我喘不上气"},), "r-0001"))
     assert handoff.spooled and handoff.id is None and handoff.transcript[0]["ts"]
     lines = outbox.path.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["kind"] for line in lines] == ["help", "handoff"]
@@ -63,7 +64,8 @@ def test_replay_is_idempotent(services, dead, outbox):
     help_key = new_key("help")
     conversation = new_key("conv")
     dead.raise_help("r-0002", "救命", "text", help_key)
-    dead.queue_handoff(conversation, "r-0002", "text", "handoff_human", [{"role": "user", "text": "转人工"}], "")
+    dead.queue_handoff(HandoffRequest(conversation, "text", "handoff_human", ({"role": "user", "text": "转人工"},),
+                                      "r-0002"))
     # the same records twice (e.g. a crash after applying but before truncating)
     for record in outbox.pending():
         outbox.append(record["kind"], record["payload"])
