@@ -14,7 +14,8 @@ TRAIN_INPUTS := bot/config.yml bot/domain.yml $(wildcard bot/data/*.yml) $(HAND_
 
 .PHONY: run setup train data test test-fast bench bench-voice bench-phone bench-web nlu-eval dialogue-eval clean-model models
 
-## run: set up what is missing, train if stale, start Rasa + actions + gateway
+## run: set up what is missing, train if stale, start Rasa + actions + gateway (`yinling run` fetches the
+##      Mandarin voice model into var/models first when it is missing; offline it falls back to the test model)
 run: setup $(MODEL)
 	$(APP_PY) -m yinling run
 

@@ -5,7 +5,7 @@ import os
 from datetime import date, datetime
 from functools import lru_cache
 
-from services.clock import CHINA_TZ, today_local, utcnow
+from services.clock import CHINA_TZ, service_day, utcnow
 from services.facade import Services
 
 
@@ -15,11 +15,8 @@ def services() -> Services:
 
 
 def today() -> date:
-    """The residents' calendar day; YINLING_TODAY pins it for tests and demos."""
-    pinned = os.environ.get("YINLING_TODAY")
-    if pinned:
-        return date.fromisoformat(pinned)
-    return today_local()
+    """The residents' calendar day; YINLING_TODAY pins it for tests and demos (the same day the pages get)."""
+    return service_day()
 
 
 def now() -> datetime:

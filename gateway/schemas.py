@@ -6,7 +6,7 @@ are described here, with the error answers every route may give.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Optional, Union
 
 from fastapi import Path
@@ -68,11 +68,13 @@ class LoginOut(BaseModel):
     csrf_token: str
     token: str
     expires_at: datetime
+    today: date  # the service's calendar day (services.clock.service_day): pages' default day, not the browser's
 
 
 class MeOut(BaseModel):
     account: AccountOut
     csrf_token: Optional[str]
+    today: date  # as in LoginOut
 
 
 class ResidentBrief(BaseModel):

@@ -32,6 +32,7 @@ from gateway.schemas import (
     RowId,
     errors,
 )
+from services.clock import service_day
 from services.errors import InvalidCredentials
 from services.facade import Services
 from services.types import (
@@ -128,7 +129,7 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
         response.set_cookie(COOKIE, token, max_age=SESSION_MAX_AGE_S, httponly=True, samesite="strict",
                             secure=request.url.scheme == "https", path="/")
         return {"account": account_json(session.account), "csrf_token": session.csrf_token, "token": token,
-                "expires_at": session.expires_at}
+                "expires_at": session.expires_at, "today": service_day(services.now())}
 
     @accounts.post("/logout", status_code=204)
     async def logout(response: Response, principal: Principal = Depends(family_or_staff)) -> Response:
@@ -158,7 +159,8 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
 
     @me.get("/me", response_model=MeOut)
     async def whoami(principal: Principal = Depends(family_or_staff)) -> dict[str, Any]:
-        return {"account": account_json(principal.account), "csrf_token": principal.csrf_token}
+        return {"account": account_json(principal.account), "csrf_token": principal.csrf_token,
+                "today": service_day(services.now())}
 
     # --- acting for a resident ---------------------------------------------------------------
     residents = APIRouter(prefix="/api/residents", tags=["family"], responses=errors(*SIGNED_IN, 404, 422))
@@ -341,8 +343,9 @@ def build_routers(services: Services, chat: ChatService, hub: AlertHub, auth: Au
     @desk.get("/canteens/{canteen_id}/orders", response_model=list[CanteenOrderView])
     async def desk_canteen_orders(canteen_id: str, day: Optional[date] = None,
                                   principal: Principal = Depends(staff)) -> list[dict]:
-        """The day's orders of one canteen, for its kitchen and its delivery round."""
-        return _plain(await run(services.canteen_orders, canteen_id, day or services.today()))
+        """The day's orders of one canteen, for its kitchen and its delivery round (by default the service's
+        day, /api/me's `today`)."""
+        return _plain(await run(services.canteen_orders, canteen_id, day or service_day(services.now())))
 
     @desk.get("/calls", response_model=list[CallRecordView])
     async def desk_calls(resident: Optional[str] = Query(default=None, max_length=20),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta, timezone
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -29,3 +30,14 @@ def age_on(birth: date, day: date) -> int:
 
 def today_local() -> date:
     return local_day(utcnow())
+
+
+def service_day(moment: datetime | None = None) -> date:
+    """'Today' for the whole service, whatever the clock of the machine or browser says: YINLING_TODAY
+    when tests or demos pin it, else the China day of `moment` (default now). Pages take their default
+    day from this, not from the browser's clock: at 01:45 in Shanxi a browser set to UTC is still on the
+    day before."""
+    pinned = os.environ.get("YINLING_TODAY")
+    if pinned:
+        return date.fromisoformat(pinned)
+    return local_day(moment or utcnow())

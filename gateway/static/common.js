@@ -3,8 +3,10 @@
 // No build step and no external code: the machines are offline.
 
 // The signed-in account and its CSRF token (from /api/auth/login or /api/me).
-// The session token itself lives only in the HttpOnly cookie.
-export const session = { account: null, csrf: null };
+// The session token itself lives only in the HttpOnly cookie. `today` is the
+// service's calendar day (China time, or the pinned demo day) from the same
+// answers: pages default to it, since the browser's clock may be on another day.
+export const session = { account: null, csrf: null, today: null };
 
 let unauthorized = () => {};
 
@@ -241,6 +243,7 @@ export function initAuth({ onSignedIn, onSignedOut, accept = () => null }) {
     signedIn = false;
     session.account = null;
     session.csrf = null;
+    session.today = null;
     app.hidden = true;
     who.hidden = true;
     signin.hidden = false;
@@ -248,7 +251,7 @@ export function initAuth({ onSignedIn, onSignedOut, accept = () => null }) {
     $('[data-testid="login-username"]').focus();
   }
 
-  function enter(account, csrf, fromForm) {
+  function enter(account, csrf, fromForm, today) {
     const refusal = accept(account);
     if (refusal) {
       // The wrong kind of account for this page. One just signed in here is
@@ -262,6 +265,7 @@ export function initAuth({ onSignedIn, onSignedOut, accept = () => null }) {
     }
     session.account = account;
     session.csrf = csrf;
+    session.today = today || null;
     signin.hidden = true;
     app.hidden = false;
     who.hidden = false;
@@ -285,7 +289,7 @@ export function initAuth({ onSignedIn, onSignedOut, accept = () => null }) {
     try {
       const data = await api("POST", "/api/auth/login", { username, password: passwordInput.value }, { on401: "throw" });
       passwordInput.value = "";
-      enter(data.account, data.csrf_token, true);
+      enter(data.account, data.csrf_token, true, data.today);
     } catch (err) {
       passwordInput.value = "";
       showError(loginError, errorText(err, "login"));
@@ -356,7 +360,7 @@ export function initAuth({ onSignedIn, onSignedOut, accept = () => null }) {
   (async () => {
     try {
       const me = await api("GET", "/api/me", undefined, { on401: "throw" });
-      enter(me.account, me.csrf_token, false);
+      enter(me.account, me.csrf_token, false, me.today);
     } catch (err) {
       showSignIn(err.status === 401 ? "" : errorText(err));
     }

@@ -464,13 +464,14 @@ async function loadCanteens() {
     canteenSelect.replaceChildren(...list.map((c) => h("option", { value: c.id }, c.name)));
     if (chosen && list.some((c) => c.id === chosen)) canteenSelect.value = chosen;
   });
-  if (!canteenDay.value) canteenDay.value = localDay();
+  // The service's day, not the browser's: at 01:45 in Shanxi a browser on UTC is still on yesterday.
+  if (!canteenDay.value) canteenDay.value = session.today || localDay();
   refreshCanteenOrders();
 }
 
 async function refreshCanteenOrders() {
   const canteen = canteenSelect.value;
-  const day = canteenDay.value || localDay();
+  const day = canteenDay.value || session.today || localDay();
   if (!canteen) return;
   await load("canteen-orders", $("#canteen-error"), async () => {
     const orders = await api("GET", `/api/desk/canteens/${enc(canteen)}/orders?day=${enc(day)}`);
@@ -636,6 +637,7 @@ initAuth({
     for (const id of ["#desk-help", "#handoffs", "#live", "#search-results", "#conversation", "#tickets",
       "#canteen-orders", "#calls", "#accounts", "#care-signals", "#observations"]) $(id).replaceChildren();
     $("#care-count").textContent = "0";
+    canteenDay.value = ""; // the next sign-in starts again on the service's day
     $("#account-reset-result").hidden = true;
   },
 });
