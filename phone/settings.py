@@ -42,7 +42,7 @@ class PhoneConfig:
                 rtp_timeout_s=float(env.get("YINLING_RTP_TIMEOUT_S", cls.rtp_timeout_s)),
                 reassure_every_s=float(env.get("YINLING_REASSURE_EVERY_S", cls.reassure_every_s)),
                 record_audio=env.get("YINLING_CALL_AUDIO", "0") == "1",
-                audio_dir=Path(env.get("YINLING_CALL_AUDIO_DIR", str(cls.audio_dir))),
+                audio_dir=Path(env.get("YINLING_CALL_AUDIO_DIR") or var_dir("calls", create=False)),
                 audio_retention_days=float(env.get("YINLING_CALL_AUDIO_DAYS", cls.audio_retention_days)),
             )
         except ValueError as exc:
