@@ -8,11 +8,13 @@ this installation (terminal chat, speakers, benches) show the service key the sa
 
 import asyncio
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Optional
 
 from fastapi import Depends, HTTPException, Request, WebSocket
 
+from common.words import Actor
 from services.errors import ServiceError, SessionInvalid
 from services.facade import Services
 from services.types import AccountView
@@ -37,10 +39,10 @@ class Principal:
     def actor(self) -> str:
         """How the audit log names this principal."""
         if self.account is None:
-            return "service"
+            return str(Actor("service"))
         if self.is_staff and self.account.operator_id:
-            return f"operator:{self.account.operator_id}"
-        return f"family:{self.account.id}"
+            return str(Actor.operator(self.account.operator_id))
+        return str(Actor.family(self.account.id))
 
 
 class Authenticator:
@@ -111,6 +113,26 @@ def requires(auth: Authenticator, *kinds: str):
             raise HTTPException(status_code=403, detail="没有权限")
         return principal
     return dependency
+
+
+Door = Callable[..., Awaitable[Principal]]
+
+
+@dataclass(frozen=True)
+class Doors:
+    """The dependency each audience's routes stand behind."""
+
+    trusted: Door  # the devices and tools of this installation (service key), and staff
+    people: Door  # anyone signed in with an account: family members and staff
+    staff: Door  # operators and supervisors
+    supervisor: Door
+
+    @classmethod
+    def of(cls, auth: Authenticator) -> "Doors":
+        return cls(trusted=requires(auth, "service", "operator", "supervisor"),
+                   people=requires(auth, "family", "operator", "supervisor"),
+                   staff=requires(auth, "operator", "supervisor"),
+                   supervisor=requires(auth, "supervisor"))
 
 
 async def check_resident(services: Services, principal: Principal, resident_id: str) -> None:

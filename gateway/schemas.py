@@ -6,6 +6,7 @@ are described here, with the error answers every route may give.
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any, Optional, Union
 
@@ -13,6 +14,7 @@ from fastapi import Path
 from pydantic import BaseModel
 
 from services.types import (
+    AccountView,
     FamilyHelpView,
     HandoffView,
     LinkedResident,
@@ -51,6 +53,15 @@ BODY = errors(400)  # any route that reads a JSON body: FastAPI answers 400 to b
 # it reached the database driver and failed there (500 on SQLite, a database error on PostgreSQL).
 MAX_ROW_ID = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+MESSAGE_ID = r"^[A-Za-z0-9_-]{1,64}$"  # a client's id of a chat message, so a retried send is answered once
+
+
+def plain(value: Any) -> Any:
+    """A view (a dataclass of services.types) or a list of them as JSON-able dicts (FastAPI's encoder does
+    the dates)."""
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return asdict(value)
 
 
 class AccountOut(BaseModel):
@@ -61,6 +72,13 @@ class AccountOut(BaseModel):
     role: str
     operator_id: Optional[str]
     residents: list[LinkedResident]
+
+
+def account_json(account: AccountView) -> dict[str, Any]:
+    """An account as AccountOut shows it (whether it is disabled or locked stays inside)."""
+    return {"id": account.id, "username": account.username, "display_name": account.display_name,
+            "kind": account.kind, "role": account.role, "operator_id": account.operator_id,
+            "residents": [asdict(r) for r in account.residents]}
 
 
 class LoginOut(BaseModel):

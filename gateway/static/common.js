@@ -225,11 +225,54 @@ export function newMessageId() {
   return "w" + [...bytes].map((b) => pad(b.toString(16))).join("");
 }
 
-// Sign-in, sign-out, change password and reset with a code; the same markup
-// on both pages (#signin, #app, #login-form, #password-form, #reset-form).
+// A label and its input; the input's id is also its data-testid.
+function field(id, text, attrs) {
+  return [h("label", { for: id }, text), h("input", { id, testid: id, required: true, ...attrs })];
+}
+
+// The sign-in card, the same on both pages: built into the page's empty
+// <section id="signin">, whose data-title (the heading) and data-code-from
+// (who gives reset codes to this page's users) are the page's own words.
+function buildSignIn(section) {
+  const { title = "登录", codeFrom = "工作人员" } = section.dataset;
+  section.replaceChildren(
+    h("h2", { id: "signin-title" }, title),
+    h("form", { id: "login-form", novalidate: true },
+      field("login-username", "用户名",
+        { name: "username", autocomplete: "username", autocapitalize: "off", spellcheck: "false" }),
+      field("login-password", "密码", { name: "password", type: "password", autocomplete: "current-password" }),
+      h("p", { class: "error", testid: "login-error", role: "alert", hidden: true }),
+      h("button", { type: "submit", testid: "login-submit" }, "登录")),
+    h("details", { class: "reset" },
+      h("summary", {}, `忘记密码？用${codeFrom}给的验证码重设`),
+      h("form", { id: "reset-form", novalidate: true },
+        field("reset-username", "用户名", { autocomplete: "username", autocapitalize: "off" }),
+        field("reset-code", "验证码（8 位数字）", { inputmode: "numeric", autocomplete: "one-time-code" }),
+        field("reset-new-password", "新密码（至少 8 位）", { type: "password", autocomplete: "new-password" }),
+        h("p", { id: "reset-result", testid: "reset-result", role: "status", hidden: true }),
+        h("button", { type: "submit", testid: "reset-submit" }, "重设密码"))),
+  );
+}
+
+// The fields of the change-password form, built into the page's empty <form id="password-form">.
+function buildPasswordForm(form) {
+  form.replaceChildren(
+    ...field("old-password", "原密码", { type: "password", autocomplete: "current-password" }),
+    ...field("new-password", "新密码（至少 8 位）", { type: "password", autocomplete: "new-password" }),
+    ...field("new-password2", "再输一遍新密码", { type: "password", autocomplete: "new-password" }),
+    h("p", { id: "password-result", testid: "password-result", role: "status", hidden: true }),
+    h("button", { type: "submit", testid: "password-submit" }, "修改密码"),
+  );
+}
+
+// Sign-in, sign-out, change password and reset with a code, the same on both
+// pages: the page has #who (with #account-name and the logout button), an
+// empty #signin and #password-form (filled here, see above) and #app.
 // `accept(account)` returns an error text when this page is not for that account.
 export function initAuth({ onSignedIn, onSignedOut, accept = () => null }) {
   const signin = $("#signin");
+  buildSignIn(signin);
+  if ($("#password-form")) buildPasswordForm($("#password-form"));
   const app = $("#app");
   const who = $("#who");
   const loginForm = $("#login-form");

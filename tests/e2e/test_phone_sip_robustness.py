@@ -50,7 +50,8 @@ ALLOWED = {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REFER"}
 
 # --- the line --------------------------------------------------------------------------------------
 def call_records(stack: Stack) -> list[dict]:
-    r = httpx.get(f"{stack.config.gateway_url}/api/calls", params={"limit": 500}, timeout=10, headers=auth_header())
+    r = httpx.get(f"{stack.config.gateway_url}/api/desk/calls", params={"limit": 500}, timeout=10,
+                  headers=auth_header())
     r.raise_for_status()
     return r.json()
 
