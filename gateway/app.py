@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from assistant.rasa_client import RasaClient
 from assistant.sessions import SessionKeeper
 from assistant.turn import BadMessage, ChatReply, ChatService
+from assistant.voice_settings import ServicesVoiceSettings
 from common.service_key import service_key
 from gateway.alerts import AlertHub
 from gateway.auth import Authenticator, Principal, check_resident, requires
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     services = services or Services()
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
     chat = ChatService(services, rasa, settings.max_message_chars, SessionKeeper(rasa, settings.session_turns))
-    voice = VoiceService(services, chat, VoiceConfig.from_env())
+    voice = VoiceService(ServicesVoiceSettings(services), chat, VoiceConfig.from_env())
     satellites = SatelliteController(voice)
     others = list(companions(services, chat, voice)) if companions is not None else []
     auth = Authenticator(services, settings.service_key or service_key())
