@@ -67,6 +67,16 @@ def wyoming_events(event: p.VoiceEvent) -> list[Event]:
     return []
 
 
+def _cancel_requested() -> bool:
+    """A cancel that lands just as the connection fails is lost inside the Wyoming client's
+    asyncio.wait_for (Python 3.11 returns the connection error instead), and the link would go on
+    reconnecting after its satellite was taken off the list or the gateway stopped. The task still
+    knows it was asked to stop (Task.cancelling, 3.11+)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return bool(cancelling is not None and cancelling())
+
+
 class SatelliteLink:
     """One satellite: connect, serve, reconnect."""
 
@@ -89,6 +99,8 @@ class SatelliteLink:
                 logger.info("satellite %s (%s:%s) unreachable: %s", self.device.id, self.host, self.port, exc)
             except Exception:
                 logger.exception("satellite %s: unexpected failure", self.device.id)
+            if _cancel_requested():
+                raise asyncio.CancelledError()
             self.connected.clear()
             await asyncio.sleep(self._backoff[min(failures, len(self._backoff) - 1)])
             failures += 1

@@ -8,6 +8,7 @@ stand-in of test_pipeline: what it answers does not matter here.
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import pytest
@@ -17,6 +18,7 @@ from tests.voice.test_pipeline import Scripted, drain, espeak
 from voice import pipeline as p
 from voice.asr import POOL_SIZE
 from voice.errors import UnknownSpeaker
+from voice.satellites import SatelliteController
 from voice.service import VoiceConfig, VoiceService
 from voice.settings import DeviceSettings, DomainWords, EndpointOverrides, ResidentVoice
 from voice.vad import EndpointSettings
@@ -178,3 +180,19 @@ async def test_the_recogniser_corrects_towards_the_domain_words_it_was_given(voi
     assert voice.recognizer.normalizer is voice.normalizer  # the finals and the sessions' partials alike
     assert voice.normalizer.normalize("定 餐 高 林 津 贴") == "订餐高龄津贴"
     assert voice.normalizer.normalize("送 到 加") == "送到加"  # 送到家 was not given
+
+
+async def test_satellites_are_the_ones_the_provider_lists(unused_tcp_port):
+    listed = Given(devices={"sat-1": DeviceSettings("sat-1", "r-0001", uri=f"tcp://127.0.0.1:{unused_tcp_port}"),
+                            "spk-1": DeviceSettings("spk-1", "r-0002")})
+    controller = SatelliteController(VoiceService(listed, Scripted()), refresh_s=60)
+    await controller.refresh()
+    assert list(controller.links) == ["sat-1"]
+    link, task = controller.links["sat-1"]
+    assert (link.host, link.port, link.device.resident_id) == ("127.0.0.1", unused_tcp_port, "r-0001")
+    del listed.devices["sat-1"]  # taken off the list: its link goes at the next refresh
+    await controller.refresh()
+    assert controller.links == {}
+    await asyncio.wait([task], timeout=5)
+    assert task.cancelled()
+    await controller.stop()
