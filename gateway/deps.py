@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from assistant.rasa_client import RasaClient
 from assistant.sessions import SessionKeeper
 from assistant.turn import ChatService
+from assistant.voice_settings import ServicesVoiceSettings
 from common.service_key import service_key
 from gateway.alerts import AlertHub
 from gateway.auth import Authenticator, Doors
@@ -54,7 +55,7 @@ class GatewayParts:
     def build(cls, settings: Settings, services: Services, companions: Companions | None = None) -> "GatewayParts":
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
         chat = ChatService(services, rasa, settings.max_message_chars, SessionKeeper(rasa, settings.session_turns))
-        voice = VoiceService(services, chat, VoiceConfig.from_env())
+        voice = VoiceService(ServicesVoiceSettings(services), chat, VoiceConfig.from_env())
         auth = Authenticator(services, settings.service_key or service_key())
         return cls(settings=settings, services=services, rasa=rasa, chat=chat, voice=voice,
                    satellites=SatelliteController(voice), auth=auth, doors=Doors.of(auth),

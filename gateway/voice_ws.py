@@ -26,10 +26,9 @@ from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
-from services.errors import NotFound
 from voice import pipeline as p
 from voice.audio import PcmFormat, check_stream_chunk, decode
-from voice.errors import AudioError, VoiceError
+from voice.errors import AudioError, UnknownSpeaker, VoiceError
 from voice.service import VoiceService
 
 logger = logging.getLogger(__name__)
@@ -88,7 +87,7 @@ async def voice_socket(ws: WebSocket, voice: VoiceService) -> None:
     try:
         session = await voice.open_session(resident_id=q.get("resident"), device_id=q.get("device"),
                                            channel="speaker", out_rate=out_rate)
-    except NotFound as exc:
+    except UnknownSpeaker as exc:  # a resident or device nobody registered
         await ws.send_json({"type": "error", "code": "unknown_resident", "message": str(exc)})
         await ws.close(code=CLOSE_UNKNOWN)
         return

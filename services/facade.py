@@ -218,6 +218,9 @@ class Services:
                            limit: int = 3) -> list[FacilityHit]:
         return self._run(facilities_uc.nearest_facilities, resident_id, kind, service, limit)
 
+    def facilities(self, kind: Optional[str] = None) -> list[FacilityView]:
+        return self._run(facilities_uc.facilities, kind)
+
     def find_facility(self, text: str) -> Optional[FacilityView]:
         return self._run(facilities_uc.find_facility, text)
 

@@ -71,6 +71,15 @@ def get_facility(session: Session, facility_id: str) -> FacilityView:
     return facility_view(facility)
 
 
+def facilities(session: Session, kind: Optional[str] = None) -> list[FacilityView]:
+    """Every facility (of one kind, when given), by id."""
+    query = select(Facility).order_by(Facility.id)
+    kind = normalise_kind(kind)
+    if kind is not None:
+        query = query.where(Facility.kind == kind)
+    return [facility_view(f) for f in session.scalars(query)]
+
+
 def _offers(facility: Facility, service: str) -> bool:
     return any(service in offered or offered in service for offered in facility.services or ())
 

@@ -32,7 +32,7 @@ from typing import Protocol
 
 from voice.errors import ModelError, ModelNotFound, RecognizerError
 from voice.models import looks_like_model, resolve_model_path
-from voice.postprocess import join_words, normalize_transcript
+from voice.postprocess import Normalizer, join_words
 
 __all__ = ["Transcript", "RecognitionStream", "Recognizer", "VoskRecognizer", "VoskStream", "DEFAULT_RATE"]
 
@@ -56,7 +56,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 @dataclass(frozen=True)
 class Transcript:
-    text: str  # what the dialogue reads (normalize_transcript of raw; for a grammar hit, the phrase joined)
+    text: str  # what the dialogue reads (raw normalised, see voice.postprocess; for a grammar hit, the phrase joined)
     raw: str  # what the recogniser wrote, words separated by spaces
     grammar: tuple[str, ...] | None = None  # the phrase list the text was matched against; None: open recognition
     audio_s: float = 0.0
@@ -96,8 +96,11 @@ class VoskRecognizer:
 
     sample_rate = DEFAULT_RATE
 
-    def __init__(self, model_path: str | Path, *, pool_size: int = POOL_SIZE) -> None:
-        """Load the model; `pool_size` idle recognisers per rate and grammar are kept for reuse (0: none)."""
+    def __init__(self, model_path: str | Path, *, pool_size: int = POOL_SIZE,
+                 normalizer: Normalizer | None = None) -> None:
+        """Load the model; `pool_size` idle recognisers per rate and grammar are kept for reuse (0: none);
+        `normalizer` turns what open recognition heard into the dialogue's text (its domain words: the voice
+        service's; without one, the words are joined and nothing is corrected)."""
         path = Path(model_path)
         if not looks_like_model(path):
             raise ModelNotFound(f"{path} is not a Vosk model directory (it needs am/final.mdl and conf/); "
@@ -113,6 +116,7 @@ class VoskRecognizer:
         self._idle: OrderedDict[tuple[int, tuple[str, ...] | None], list[object]] = OrderedDict()
         self._idle_lock = threading.Lock()
         self._pool_size = pool_size
+        self.normalizer = normalizer or Normalizer()
 
     @classmethod
     def from_config(cls) -> VoskRecognizer:
@@ -299,14 +303,14 @@ class VoskStream:
             raw = self._text_so_far(last)
             audio_s = self._bytes / 2 / self.rate
             if self._phrases is None:
-                return Transcript(normalize_transcript(raw), raw, None, audio_s)
+                return Transcript(self._owner.normalizer.normalize(raw), raw, None, audio_s)
             phrase = self._grammar_hit(raw)
             if phrase is not None:
                 return Transcript(join_words(phrase), raw, self.grammar, audio_s)
             logger.debug("grammar result %r is not one phrase; decoding again without the grammar", raw)
             kept, self._kept = b"".join(self._kept or []), None
             open_raw = self._decode_open(kept)
-            return Transcript(normalize_transcript(open_raw), open_raw, None, audio_s)
+            return Transcript(self._owner.normalizer.normalize(open_raw), open_raw, None, audio_s)
 
     def _grammar_hit(self, raw: str) -> str | None:
         """The phrase a grammar result says, when it is one phrase (possibly repeated)."""

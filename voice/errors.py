@@ -74,3 +74,9 @@ class SynthesisError(VoiceError):
     """Text to speech failed."""
 
     code = "synthesis_failed"
+
+
+class UnknownSpeaker(VoiceError):
+    """A resident or device the settings provider does not know (voice.settings.VoiceSettingsProvider)."""
+
+    code = "unknown_speaker"

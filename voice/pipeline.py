@@ -8,6 +8,11 @@ sentence. Transports (WebSocket, Wyoming satellites, the phone line) only transl
 Elders are served on their terms: silence gets a gentle re-prompt, an utterance nobody could hear gets
 "请再说一遍", speech over the answer stops it (barge-in), and a help call cuts through everything: it
 ends the utterance as soon as a partial result shows it and jumps the queue of pending turns.
+
+Keep it this way: the events are the small typed dataclasses below (VoiceEvent), and there is this one
+VoiceSession for every channel. A new transport translates these events; it does not get a session or
+an event vocabulary of its own. What a session is told about its speaker (endpointing, voice, the
+domain words its Normalizer corrects towards) it is given by voice.service, never looked up here.
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from voice.asr import RecognitionStream, Recognizer, Transcript
 from voice.audio import PcmFormat, Resampler, duration_s
 from voice.errors import VoiceError
 from voice.grammar import Expectation, expectation_from_buttons
-from voice.postprocess import normalize_transcript
+from voice.postprocess import Normalizer
 from voice.tts import Synthesizer, VoiceSettings
 from voice.vad import Endpointer, EndpointSettings, SpeechDetector
 from zhtext.emergency import detect_emergency
@@ -125,13 +130,15 @@ class _Utterance:
 class VoiceSession:
     def __init__(self, *, resident_id: str, recognizer: Recognizer, synthesizer: Synthesizer, assistant: Assistant,
                  settings: SessionSettings | None = None, voice: VoiceSettings | None = None, channel: str = "speaker",
-                 language: str = "zh", conversation_id: str | None = None) -> None:
+                 language: str = "zh", conversation_id: str | None = None,
+                 normalizer: Normalizer | None = None) -> None:
         self.resident_id = resident_id
         self.channel = channel
         self.conversation_id = conversation_id or uuid.uuid4().hex[:12]
         self.settings = settings or SessionSettings()
         self.voice = voice or VoiceSettings()
         self.language = language
+        self._normalizer = normalizer or Normalizer()  # for partial results (help calls); finals come normalised
         self.events: asyncio.Queue[VoiceEvent] = asyncio.Queue()
         self._recognizer = recognizer
         self._synth = synthesizer
@@ -214,7 +221,7 @@ class VoiceSession:
         reason = result.reason if result is not None else None
         if partial:
             self._emit(Partial(partial))
-            if reason is None and detect_emergency(normalize_transcript(partial)) is not None:
+            if reason is None and detect_emergency(self._normalizer.normalize(partial)) is not None:
                 reason = "emergency"  # do not wait for the elder to fall silent
         if reason is not None:
             await self._finish(reason)

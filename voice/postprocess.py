@@ -13,9 +13,14 @@ was trained on:
    converting would move the input away from the training data and gain nothing. ``digits=True``
    converts only what the dialogue counts, dates and measures (两份 → 2份, 三号 → 3号, 血压一百四十五
    → 血压145), for a model trained on digits or for display; never 一下, 一点, 一个人.
-3. Near-miss domain words: a window of characters whose toneless pinyin matches a word of the domain
-   dictionary (bot/dict/userdict.txt, the NLU lookup tables, facility and place names from the seed
-   data) is replaced by that word, conservatively (see ``fix_domain_words``).
+3. Near-miss domain words: a window of characters whose toneless pinyin matches one of the domain words
+   the voice service was given (voice.settings.DomainWords; the gateway's come from
+   assistant.voice_settings: the user dictionary, the NLU lookup tables, the facility, place, programme
+   and service names of the services database) is replaced by that word, conservatively (see
+   ``Normalizer.fix_domain_words``). This module reads no file and no database for them.
+
+A ``Normalizer`` holds one set of domain words and the lexicon built from them (once, on first use or
+``warm_up``); the session and the recogniser of one voice service share it.
 """
 
 from __future__ import annotations
@@ -25,17 +30,13 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
 
+from voice.settings import DomainWords
 from zhtext._numerals import DIGITS, UNITS, NumSpan, find_numbers
 
-__all__ = ["normalize_transcript", "join_words", "numbers_to_digits", "fix_domain_words", "warm_up"]
-
-_REPO = Path(__file__).resolve().parents[1]
-_USERDICT = _REPO / "bot" / "dict" / "userdict.txt"
-_LOOKUPS = _REPO / "nlu_data" / "train" / "lookups.yml"
+__all__ = ["Normalizer", "join_words", "numbers_to_digits"]
 
 # Tokens Vosk emits for "something was said" (grammar mode) or out-of-vocabulary speech.
 _UNK = re.compile(r"^(?:\[unk\]|<unk>)$", re.IGNORECASE)
@@ -172,45 +173,14 @@ def _readings(ch: str) -> tuple[frozenset[str], frozenset[str]]:
     return readings, frozenset(_fuzzy(r) for r in readings)
 
 
-def _domain_words() -> dict[str, int]:
-    """Domain word → weight (jieba frequency from the user dictionary, else 500)."""
-    words: dict[str, int] = {}
-
-    def add(word: str, weight: int = 500) -> None:
+def _usable(words: DomainWords) -> dict[str, int]:
+    """The words the corrector can compare by sound: two or more Chinese characters, not only numerals."""
+    usable: dict[str, int] = {}
+    for word, weight in words.weights:
         word = word.strip()
         if len(word) >= 2 and all(_is_han(c) for c in word) and not all(c in _NUMERAL_CHARS for c in word):
-            words[word] = max(weight, words.get(word, 0))
-
-    if _USERDICT.exists():
-        for line in _USERDICT.read_text(encoding="utf-8").splitlines():
-            parts = line.split()
-            if parts:
-                add(parts[0], int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 500)
-    if _LOOKUPS.exists():
-        in_lookup = False
-        for line in _LOOKUPS.read_text(encoding="utf-8").splitlines():
-            if line.startswith("- "):
-                in_lookup = line.startswith("- lookup:") or line.startswith("- synonym:")
-                if line.startswith("- synonym:"):
-                    add(line.split(":", 1)[1])
-            elif in_lookup and line.strip().startswith("- "):
-                add(line.strip()[2:])
-    try:
-        from services import seed_data
-    except ImportError:  # the voice package can run without the services package
-        seed_data = None
-    if seed_data is not None:
-        for row in seed_data.FACILITIES:
-            for name in (row[2], row[3], row[4], row[5]):
-                add(name)
-        for county, township, village, *_ in seed_data.PLACES.values():
-            for name in (county, township, village):
-                add(name)
-        for row in seed_data.PROGRAMMES:
-            add(row[1])
-        for _, name in seed_data.SERVICE_TYPES:
-            add(name)
-    return words
+            usable[word] = max(weight, usable.get(word, 0))
+    return usable
 
 
 @dataclass(frozen=True)
@@ -230,6 +200,7 @@ class _Lexicon:
         return list(found.values())
 
 
+@lru_cache(maxsize=1)
 def _general_words() -> frozenset[str]:
     import os
 
@@ -245,35 +216,26 @@ def _general_words() -> frozenset[str]:
     return frozenset(known)
 
 
-_lexicon_lock = threading.Lock()
-_lexicon_value: _Lexicon | None = None
+def _build_lexicon(words: dict[str, int]) -> _Lexicon:
+    from pypinyin import lazy_pinyin
 
-
-def _lexicon() -> _Lexicon:
-    global _lexicon_value
-    with _lexicon_lock:  # streams finish in several threads at once; build it once
-        if _lexicon_value is None:
-            from pypinyin import lazy_pinyin
-
-            words = _domain_words()
-            by_len: dict[int, list[_Entry]] = {}
-            for word, weight in words.items():
-                py = tuple(lazy_pinyin(word))
-                if len(py) != len(word):  # a character without a reading: cannot compare by sound
-                    continue
-                by_len.setdefault(len(word), []).append(_Entry(word, py, tuple(_fuzzy(p) for p in py), weight))
-            index: dict[tuple[int, str], list[_Entry]] = {}
-            for n, es in by_len.items():
-                for e in es:
-                    index.setdefault((n, e.word[0]), []).append(e)
-                    index.setdefault((n, e.fuzzy[0]), []).append(e)
-            _lexicon_value = _Lexicon(
-                by_len={n: tuple(sorted(es, key=lambda e: -e.weight)) for n, es in by_len.items()},
-                index={k: tuple(v) for k, v in index.items()},
-                words=frozenset(words),
-                known=_general_words() | frozenset(words),
-            )
-        return _lexicon_value
+    by_len: dict[int, list[_Entry]] = {}
+    for word, weight in words.items():
+        py = tuple(lazy_pinyin(word))
+        if len(py) != len(word):  # a character without a reading: cannot compare by sound
+            continue
+        by_len.setdefault(len(word), []).append(_Entry(word, py, tuple(_fuzzy(p) for p in py), weight))
+    index: dict[tuple[int, str], list[_Entry]] = {}
+    for n, es in by_len.items():
+        for e in es:
+            index.setdefault((n, e.word[0]), []).append(e)
+            index.setdefault((n, e.fuzzy[0]), []).append(e)
+    return _Lexicon(
+        by_len={n: tuple(sorted(es, key=lambda e: -e.weight)) for n, es in by_len.items()},
+        index={k: tuple(v) for k, v in index.items()},
+        words=frozenset(words),
+        known=_general_words() | frozenset(words),
+    )
 
 
 def _score(entry: _Entry, window: str) -> tuple[int, int, int] | None:
@@ -314,20 +276,10 @@ def _crossed(text: str, start: int, end: int, changed: list[int], known: frozens
     return False
 
 
-def fix_domain_words(text: str) -> str:
-    """Replace near-miss domain words ("定餐" → "订餐", "高林津贴" → "高龄津贴"), conservatively.
-
-    A window of Chinese characters is replaced by a domain word of the same length only when: it is not
-    itself a known word (domain or common general word); every character is the word's own character, an
-    exact homophone, or (words of three or more characters, at most one such per four) a near homophone;
-    at least half of the characters (and at least one) are the word's own; no changed character is a
-    function character (呀, 了, 的…); no common word crosses the window's edge at a changed character;
-    and the pinyin strings are at least 80% similar (rapidfuzz). Longer words win; known domain words
-    already in the text are never touched.
-    """
-    if not text or not any(_is_han(c) for c in text):
+def _fix_domain_words(text: str, lex: _Lexicon) -> str:
+    """Normalizer.fix_domain_words with this lexicon."""
+    if not text or not lex.by_len or not any(_is_han(c) for c in text):
         return text
-    lex = _lexicon()
     n = len(text)
     # Domain words already in the text protect their characters from shorter (less informed) corrections:
     # "高龄金" stays unless a longer window reads as 高龄金贴 → 高龄津贴.
@@ -363,12 +315,45 @@ def fix_domain_words(text: str) -> str:
     return text
 
 
-def normalize_transcript(raw: str, *, digits: bool = False) -> str:
-    """Recogniser output → NLU text: join words, fix near-miss domain words, optionally write digits."""
-    text = fix_domain_words(join_words(raw))
-    return numbers_to_digits(text) if digits else text
+class Normalizer:
+    """Recogniser text → NLU text, correcting near misses towards the domain words it was given.
 
+    Safe to share between threads (streams finish in several at once); the lexicon is built once, on the
+    first call or ``warm_up`` (about 1 s with the pinyin tables and jieba's dictionary). Without domain
+    words it joins and writes digits only.
+    """
 
-def warm_up() -> None:
-    """Load the pinyin tables and dictionaries now (about 1 s) rather than on the first utterance."""
-    normalize_transcript("定 餐")
+    def __init__(self, words: DomainWords | None = None) -> None:
+        self.words = words or DomainWords()
+        self._lexicon: _Lexicon | None = None
+        self._lock = threading.Lock()
+
+    def _lex(self) -> _Lexicon:
+        if self._lexicon is None:
+            with self._lock:
+                if self._lexicon is None:
+                    usable = _usable(self.words)
+                    self._lexicon = _build_lexicon(usable) if usable else _Lexicon({}, {}, frozenset(), frozenset())
+        return self._lexicon
+
+    def fix_domain_words(self, text: str) -> str:
+        """Replace near-miss domain words ("定餐" → "订餐", "高林津贴" → "高龄津贴"), conservatively.
+
+        A window of Chinese characters is replaced by a domain word of the same length only when: it is not
+        itself a known word (domain or common general word); every character is the word's own character, an
+        exact homophone, or (words of three or more characters, at most one such per four) a near homophone;
+        at least half of the characters (and at least one) are the word's own; no changed character is a
+        function character (呀, 了, 的…); no common word crosses the window's edge at a changed character;
+        and the pinyin strings are at least 80% similar (rapidfuzz). Longer words win; known domain words
+        already in the text are never touched.
+        """
+        return _fix_domain_words(text, self._lex())
+
+    def normalize(self, raw: str, *, digits: bool = False) -> str:
+        """Join words, fix near-miss domain words, optionally write digits."""
+        text = self.fix_domain_words(join_words(raw))
+        return numbers_to_digits(text) if digits else text
+
+    def warm_up(self) -> None:
+        """Load the pinyin tables and dictionaries and build the lexicon now rather than on the first utterance."""
+        self.normalize("定 餐")

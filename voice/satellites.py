@@ -1,11 +1,12 @@
 """Yinling as the controller of Wyoming satellites, the way Home Assistant drives them.
 
 A satellite (wyoming-satellite, a Home Assistant Voice device) listens on its port, 10700 by
-convention. For every enabled `wyoming` device in the services database, a link connects, asks the
+convention. For every satellite the voice service's settings provider lists (the enabled `wyoming`
+devices of the services database, through assistant.voice_settings), a link connects, asks the
 satellite to describe itself, tells it to run (`run-satellite`), and then serves each pipeline the
 satellite starts after its wake word or button: audio chunks in; voice-started / voice-stopped,
 transcript, synthesize and the answer audio (audio-start, audio-chunk…, audio-stop) back.
-A satellite that goes away is reconnected with a growing pause; a device added to the database
+A satellite that goes away is reconnected with a growing pause; a satellite added to the list
 is picked up at the next refresh.
 """
 from __future__ import annotations
@@ -29,11 +30,11 @@ from wyoming.snd import Played
 from wyoming.tts import Synthesize
 from wyoming.vad import VoiceStarted, VoiceStopped
 
-from services.types import DeviceView
 from voice import pipeline as p
 from voice.audio import PcmFormat
 from voice.errors import AudioError
 from voice.service import VoiceService
+from voice.settings import DeviceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +67,20 @@ def wyoming_events(event: p.VoiceEvent) -> list[Event]:
     return []
 
 
+def _cancel_requested() -> bool:
+    """A cancel that lands just as the connection fails is lost inside the Wyoming client's
+    asyncio.wait_for (Python 3.11 returns the connection error instead), and the link would go on
+    reconnecting after its satellite was taken off the list or the gateway stopped. The task still
+    knows it was asked to stop (Task.cancelling, 3.11+)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return bool(cancelling is not None and cancelling())
+
+
 class SatelliteLink:
     """One satellite: connect, serve, reconnect."""
 
-    def __init__(self, device: DeviceView, voice: VoiceService, backoff_s: tuple[float, ...] = BACKOFF_S) -> None:
+    def __init__(self, device: DeviceSettings, voice: VoiceService, backoff_s: tuple[float, ...] = BACKOFF_S) -> None:
         parts = urlsplit(device.uri or "")
         self.device = device
         self.host, self.port = parts.hostname or "", parts.port or 10700
@@ -88,6 +99,8 @@ class SatelliteLink:
                 logger.info("satellite %s (%s:%s) unreachable: %s", self.device.id, self.host, self.port, exc)
             except Exception:
                 logger.exception("satellite %s: unexpected failure", self.device.id)
+            if _cancel_requested():
+                raise asyncio.CancelledError()
             self.connected.clear()
             await asyncio.sleep(self._backoff[min(failures, len(self._backoff) - 1)])
             failures += 1
@@ -162,7 +175,7 @@ class SatelliteLink:
 
 
 class SatelliteController:
-    """Keeps one link per enabled satellite in the database."""
+    """Keeps one link per satellite the settings provider lists."""
 
     def __init__(self, voice: VoiceService, refresh_s: float | None = None) -> None:
         self._voice = voice
@@ -174,14 +187,14 @@ class SatelliteController:
             while True:
                 try:
                     await self.refresh()
-                except Exception:  # the database may be down; satellites already linked keep going
+                except Exception:  # the provider's database may be down; satellites already linked keep going
                     logger.exception("could not refresh the satellite list")
                 await asyncio.sleep(self._refresh_s)
         finally:
             await self.stop()
 
     async def refresh(self) -> None:
-        devices = {d.id: d for d in await asyncio.to_thread(self._voice.services.devices, "wyoming")}
+        devices = {d.id: d for d in await asyncio.to_thread(self._voice.settings.satellites)}
         for device_id in list(self.links):
             link, task = self.links[device_id]
             if device_id not in devices or devices[device_id].uri != link.device.uri:

@@ -1,19 +1,19 @@
 """The voice engines of one gateway process and the sessions that share them.
 
 One Vosk model and one pool of speech workers serve every speaker, browser and phone call; each
-conversation gets its own VoiceSession. Which resident a device speaks for, and how fast and loud
-the answers should be for them, come from the services database.
+conversation gets its own VoiceSession. Which resident a device speaks for, its end-of-speech values,
+how fast and loud the answers should be, and the domain words the recogniser's output is corrected
+towards come from the settings provider the service is given (voice.settings.VoiceSettingsProvider;
+the gateway's is assistant.voice_settings, over the services). Voice itself reads no database.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from common import apologies
-from services.facade import Services
-from services.types import DeviceEndpoint
 from voice.asr import POOL_SIZE, Recognizer, VoskRecognizer
 from voice.errors import ModelNotFound
 from voice.models import TEST_MODEL, model_language, resolve_model_path
@@ -25,7 +25,8 @@ from voice.pipeline import (
     SessionSettings,
     VoiceSession,
 )
-from voice.postprocess import warm_up
+from voice.postprocess import Normalizer
+from voice.settings import VoiceSettingsProvider
 from voice.tts import ELDER_RATE_WPM, Pyttsx3Synthesizer, Synthesizer, VoiceSettings
 from voice.vad import EndpointSettings
 
@@ -64,22 +65,19 @@ class VoiceConfig:
                    asr_pool=int(env.get("YINLING_ASR_POOL", cls.asr_pool)))
 
 
-def device_endpoint(defaults: EndpointSettings, device: DeviceEndpoint) -> EndpointSettings:
-    """The configured end-of-speech settings with the device's own values (those not None) over them."""
-    own = {name: value for name, value in vars(device).items() if value is not None}
-    return replace(defaults, **own)
-
-
 class VoiceService:
-    def __init__(self, services: Services, assistant: Assistant, config: VoiceConfig | None = None, *,
+    def __init__(self, settings: VoiceSettingsProvider, assistant: Assistant, config: VoiceConfig | None = None, *,
                  recognizer: Recognizer | None = None, synthesizer: Synthesizer | None = None) -> None:
-        self.services = services
+        """`recognizer`: one of the caller's, used as it is (its own normaliser); by default the Vosk model
+        of `config`, loaded by start() with the provider's domain words."""
+        self.settings = settings
         self.assistant = assistant
         self.config = config or VoiceConfig()
         self.recognizer = recognizer
         self.synthesizer = synthesizer
         self.language = "zh"
         self.model_note = ""
+        self.normalizer = Normalizer()  # with the provider's domain words once started
         self._started = False
         self._lock = asyncio.Lock()
 
@@ -92,9 +90,12 @@ class VoiceService:
         async with self._lock:
             if self._started:
                 return
+            words = await asyncio.to_thread(self.settings.domain_words)
+            self.normalizer = Normalizer(words)
             if self.recognizer is None:
                 self.recognizer = await asyncio.to_thread(self._load_recognizer)
-            await asyncio.to_thread(warm_up)  # jieba and pypinyin dictionaries: 0.6 s once, not on a first elder
+            # the lexicon of the domain words, jieba's and pypinyin's dictionaries: about 1 s once, not on a first elder
+            await asyncio.to_thread(self.normalizer.warm_up)
             if self.synthesizer is None:
                 synth = Pyttsx3Synthesizer(workers=self.config.tts_workers)
                 await synth.start()
@@ -117,34 +118,34 @@ class VoiceService:
                                "Mandarin speech will not be understood until the Mandarin model is fetched.")
             logger.warning(self.model_note)
         self.language = model_language(path)
-        return VoskRecognizer(path, pool_size=self.config.asr_pool)
+        return VoskRecognizer(path, pool_size=self.config.asr_pool, normalizer=self.normalizer)
 
     async def open_session(self, *, resident_id: str | None = None, device_id: str | None = None,
                            channel: str = "speaker", out_rate: int = 16000,
                            conversation_id: str | None = None, guest_id: str | None = None,
                            assistant: Assistant | None = None) -> VoiceSession:
-        """Raises UnknownResident / UnknownDevice (services.errors) for ids the database does not know.
+        """Raises UnknownSpeaker (voice.errors) for a resident or device the settings provider does not know.
 
         `guest_id`: a caller nobody registered (the hotline serves them for information) talks under
         this id with the default voice. `assistant`: the phone line's, which knows the caller's number."""
         await self.start()
         endpoint = self.config.endpoint
         if device_id is not None:
-            device = await asyncio.to_thread(self.services.get_device, device_id)
+            device = await asyncio.to_thread(self.settings.device, device_id)
             resident_id = device.resident_id
-            endpoint = device_endpoint(endpoint, device.endpoint)
-            await asyncio.to_thread(self.services.device_seen, device_id)
+            endpoint = device.endpoint.over(endpoint)
+            await asyncio.to_thread(self.settings.device_seen, device_id)
         if guest_id is not None:
             speaker_id, voice = guest_id, VoiceSettings(rate_wpm=ELDER_RATE_WPM, volume=1.0)
         else:
-            resident = await asyncio.to_thread(self.services.get_resident, resident_id or "")
-            speaker_id = resident.id
-            voice = VoiceSettings(rate_wpm=resident.tts_rate or ELDER_RATE_WPM,
-                                  volume=resident.tts_volume if resident.tts_volume is not None else 1.0)
+            resident = await asyncio.to_thread(self.settings.resident_voice, resident_id or "")
+            speaker_id = resident.resident_id
+            voice = VoiceSettings(rate_wpm=resident.rate_wpm or ELDER_RATE_WPM,
+                                  volume=resident.volume if resident.volume is not None else 1.0)
         settings = SessionSettings(endpoint=endpoint, out_rate=out_rate, barge_in=self.config.barge_in)
         return VoiceSession(resident_id=speaker_id, recognizer=self.recognizer, synthesizer=self.synthesizer,
                             assistant=assistant or self.assistant, settings=settings, voice=voice, channel=channel,
-                            language=self.language, conversation_id=conversation_id)
+                            language=self.language, conversation_id=conversation_id, normalizer=self.normalizer)
 
     async def close(self) -> None:
         if self.synthesizer is not None:

@@ -17,6 +17,7 @@ from gateway.app import create_app
 from gateway.errors import ERROR_STATUS
 from services.errors import ServiceError
 from services.seed_data import DEMO_PASSWORD
+from services.types import HandoffRequest
 from tests.gateway.offline import offline_settings, seeded_services
 
 NUMBER = "13835410003"
@@ -78,8 +79,8 @@ def test_call_records_are_masked_for_the_service_key_and_whole_for_staff(gateway
 
 def test_the_service_key_lists_handoffs_but_cannot_act_on_them(gateway):
     client, services = gateway
-    handoff = services.queue_handoff("r-0003", "r-0003", "web", "handoff_request", [{"role": "elder", "text": "转人工"}],
-                                     "要人工")
+    handoff = services.queue_handoff(HandoffRequest("r-0003", "web", "handoff_request",
+                                                    ({"role": "elder", "text": "转人工"},), "r-0003"))
     r = client.get("/api/desk/handoffs", params={"status": "queued"}, headers=auth_header())
     assert r.status_code == 200 and handoff.id in [h["id"] for h in r.json()]
     assert client.post(f"/api/desk/handoffs/{handoff.id}/take", headers=auth_header()).status_code == 403

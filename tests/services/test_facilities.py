@@ -21,6 +21,15 @@ def test_nearest_by_kind_and_service(services):
         services.nearest_facilities("r-0001", kind="spaceport")
 
 
+def test_every_facility_or_every_one_of_a_kind(services):
+    everything = services.facilities()
+    assert len(everything) == 21 and [f.id for f in everything] == sorted(f.id for f in everything)
+    assert {f.kind for f in services.facilities("幸福小院")} == {"happiness_yard"}
+    assert [f.id for f in services.facilities("canteen")] == [f.id for f in services.canteens()]
+    with pytest.raises(InvalidRequest):
+        services.facilities("spaceport")
+
+
 @pytest.mark.parametrize(
     "text, facility_id",
     [

@@ -1,4 +1,7 @@
-"""Recogniser text → NLU text: joining, numbers, near-miss domain words (voice/postprocess.py)."""
+"""Recogniser text → NLU text: joining, numbers, near-miss domain words (voice/postprocess.py).
+
+The domain words are given, as the voice service gives them (tests/voice/words.py: the demo database's,
+without a database)."""
 
 from __future__ import annotations
 
@@ -8,9 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from voice.postprocess import fix_domain_words, join_words, normalize_transcript, numbers_to_digits
+from tests.voice.words import seeded_domain_words
+from voice.postprocess import Normalizer, join_words, numbers_to_digits
+from voice.settings import DomainWords
 
 REPO = Path(__file__).resolve().parents[2]
+NORMALIZER = Normalizer(seeded_domain_words())
+normalize_transcript = NORMALIZER.normalize
+fix_domain_words = NORMALIZER.fix_domain_words
 
 
 # ---------------------------------------------------------------------------------------------- joining
@@ -133,6 +141,20 @@ def test_near_miss_domain_words_are_fixed(raw, text):
 ])
 def test_correct_or_ambiguous_text_is_left_alone(text):
     assert fix_domain_words(text) == text
+
+
+def test_only_the_words_given_are_corrected_towards():
+    assert Normalizer().normalize("定 餐") == "定餐"  # no domain words: joined, nothing corrected
+    assert Normalizer(DomainWords.of(["订餐"])).normalize("定 餐") == "订餐"
+    # a name the database holds and no dictionary has: corrected because it was given
+    assert "锦纶社区" in seeded_domain_words().words
+    assert fix_domain_words("锦伦社区") == "锦纶社区"
+    assert Normalizer(DomainWords.of(["订餐"])).fix_domain_words("锦伦社区") == "锦伦社区"
+
+
+def test_domain_words_keep_their_first_place_and_highest_weight():
+    words = DomainWords.of(["驿站", ("订餐", 2000), " 驿站 ", ("订餐", 800), ""])
+    assert words.weights == (("驿站", 500), ("订餐", 2000))
 
 
 def _examples(path: Path) -> list[str]:
