@@ -99,7 +99,7 @@ def first_start(monkeypatch, tmp_path, zips, server):
 def loaded(monkeypatch):
     """The model the gateway's voice service would load: its own choice (VoiceService._load_recognizer),
     with Vosk itself stubbed out, since the fake model is not one Vosk could load."""
-    monkeypatch.setattr(voice.service, "VoskRecognizer", lambda path, pool_size: path)
+    monkeypatch.setattr(voice.service, "VoskRecognizer", lambda path, **_: path)
 
     def load() -> VoiceService:
         service = VoiceService(None, None, VoiceConfig.from_env())
