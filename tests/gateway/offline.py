@@ -4,12 +4,16 @@ through gets the gateway's own apology-and-handoff answer)."""
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 
 from gateway.settings import Settings
 from services import passwords
@@ -50,3 +54,23 @@ def seeded_services(tmp: Path, *, cheap_hashes: bool,
     finally:
         if previous is not None:
             passwords.use_hasher(previous)
+
+
+@contextmanager
+def served(app: FastAPI) -> Iterator[str]:
+    """`app` served by a real uvicorn on a loopback port (its lifespan too), for clients that need a
+    socket (browsers, streams); yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on", timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the gateway did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)

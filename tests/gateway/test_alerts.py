@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from typing import Any, Callable, Optional
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import insert, update
 
 from gateway.alerts import QUEUE_LIMIT, Alert, AlertHub
@@ -28,7 +26,7 @@ from gateway.app import create_app
 from services.facade import Services
 from services.models import ConversationTurn, FamilyMember
 from services.types import HandoffRequest
-from tests.gateway.offline import free_port, offline_settings, seeded_services
+from tests.gateway.offline import offline_settings, seeded_services, served
 
 OWN, OTHER = "r-0001", "r-0002"  # zhang.jianguo's mother; li.hongxia's mother
 DELIVERY_S = 1.0  # the promise: a family page hears of a call for help within a second
@@ -48,24 +46,11 @@ class Live:
 def live(tmp_path_factory):
     # cheap hashing: nothing here is about passwords
     with seeded_services(tmp_path_factory.mktemp("alerts"), cheap_hashes=True) as services:
-        app = create_app(offline_settings(), services)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                               lifespan="on", timeout_graceful_shutdown=2))
-        thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "the gateway did not start"
-            time.sleep(0.05)
         ids = {a.username: a.id for a in services.accounts()}
         tokens = {name: services.start_web_session(ids[name], "127.0.0.1", "pytest")[0]
                   for name in ("zhang.jianguo", "li.hongxia", "op.li", "sup.wang")}
-        try:
-            yield Live(f"http://127.0.0.1:{port}", services, tokens)
-        finally:
-            server.should_exit = True
-            thread.join(15)
+        with served(create_app(offline_settings(), services)) as url:
+            yield Live(url, services, tokens)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ offline.py): nothing here needs Rasa.
 from __future__ import annotations
 
 import os
-import threading
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -20,12 +19,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from gateway.app import create_app
 from services.clock import CHINA_TZ
 from services.seed_data import DEMO_PASSWORD
-from tests.gateway.offline import free_port, offline_settings, seeded_services
+from tests.gateway.offline import offline_settings, seeded_services, served
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -58,21 +56,8 @@ def gateway(tmp_path_factory):
                                          idempotency_key=uuid.uuid4().hex)
                       for rid, meal, portions, mode in (("r-0002", "lunch", 2, "delivery"),
                                                          ("r-0009", "dinner", 1, "dine_in"))]
-            app = create_app(offline_settings(), services)
-            port = free_port()
-            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                                   lifespan="on", timeout_graceful_shutdown=2))
-            thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-            thread.start()
-            deadline = time.monotonic() + 20
-            while not server.started:
-                assert thread.is_alive() and time.monotonic() < deadline, "the gateway did not start"
-                time.sleep(0.05)
-            try:
-                yield f"http://127.0.0.1:{port}", orders
-            finally:
-                server.should_exit = True
-                thread.join(15)
+            with served(create_app(offline_settings(), services)) as url:
+                yield url, orders
 
 
 @pytest.fixture(scope="module")
