@@ -1,5 +1,8 @@
 """How our patches replace Rasa's code: only on the Rasa version they were written
 against, and recorded, so tests can run Rasa's own code beside ours.
+
+Keep it this way: every patch is pinned (SUPPORTED_RASA), recorded here and reversible, and
+tests/rasa/test_patches_exact.py compares each with the Rasa code it replaces.
 """
 from __future__ import annotations
 

@@ -4,6 +4,11 @@ Each method runs one use-case in its own transaction (commit on success, rollbac
 turns database outages into ServiceUnavailable, and retries once or twice when a concurrent
 writer won a race (unique index or version check), so callers see the domain answer instead.
 Help requests and handoffs fall back to the local outbox when the database is down.
+
+Keep it this way: each use-case is a plain function of a Session in its own module that returns
+frozen views (services.types), never ORM objects, and every one goes through `_run`, the one place
+for transactions, races and outages. A method here is a line or two; requests with many fields
+travel as one typed object (HelpCall, HandoffRequest), not as a parameter list written at each layer.
 """
 
 from __future__ import annotations
