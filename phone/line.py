@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant.turn import ChatService
 from phone import sip
-from phone.call import PHONE_PROMPTS, PhoneCall
+from phone.call import PHONE_PROMPTS, CallDeps, PhoneCall
 from phone.settings import PhoneConfig
 from services.errors import ServiceError
 from services.facade import Services
@@ -29,6 +29,9 @@ class PhoneLine:
         self.chat = chat
         self.services = services
         self.engine = sip.SipEngine(config.sip, self._from_stack, self._audio_from_stack)
+        # what each call is given; a call never reaches back into the line
+        self.call_deps = CallDeps(engine=self.engine, config=config, voice=voice, chat=chat, services=services,
+                                  honorific=self.honorific)
         self.calls: dict[int, PhoneCall] = {}
         self.turned_away = 0
         self.handled = 0
@@ -97,7 +100,7 @@ class PhoneLine:
                 self.turned_away += 1
                 self.engine.answer(event.call_id, 486)
                 return
-            call = PhoneCall(self, event)
+            call = PhoneCall(self.call_deps, event)
             self.calls[event.call_id] = call
             task = asyncio.create_task(self._serve(call), name=f"call{event.call_id}")
             self._tasks.add(task)
@@ -114,8 +117,7 @@ class PhoneLine:
             await asyncio.wait({runner, ended}, return_when=asyncio.FIRST_COMPLETED)
             if runner.done() and runner.exception() is not None:
                 logger.error("call %s failed", call.call_id, exc_info=runner.exception())
-                call.outcome = call.outcome or "failed"
-                self.engine.hangup(call.call_id, 500)
+                call.fail()
             await call.ended.wait()  # the run may finish before the caller hangs up (a timeout's BYE)
         finally:
             for task in (runner, ended):

@@ -10,6 +10,10 @@ from phone.errors import PhoneConfigError
 from phone.sip import SipSettings
 
 
+def _calls_dir() -> Path:
+    return var_dir("calls", create=False)
+
+
 @dataclass(frozen=True)
 class PhoneConfig:
     sip: SipSettings = field(default_factory=SipSettings)
@@ -23,7 +27,7 @@ class PhoneConfig:
     media_timeout_s: float = 10.0  # answered, but no audio path came up
     reassure_every_s: float = 20.0  # a caller waiting for help hears a human-sounding word this often
     record_audio: bool = False  # keep the caller's audio with the call record (off unless configured)
-    audio_dir: Path = field(default_factory=lambda: var_dir("calls", create=False))
+    audio_dir: Path = field(default_factory=_calls_dir)
     audio_retention_days: float = 30.0
 
     @classmethod
@@ -42,7 +46,8 @@ class PhoneConfig:
                 rtp_timeout_s=float(env.get("YINLING_RTP_TIMEOUT_S", cls.rtp_timeout_s)),
                 reassure_every_s=float(env.get("YINLING_REASSURE_EVERY_S", cls.reassure_every_s)),
                 record_audio=env.get("YINLING_CALL_AUDIO", "0") == "1",
-                audio_dir=Path(env.get("YINLING_CALL_AUDIO_DIR") or var_dir("calls", create=False)),
+                # a field with a default factory is no class attribute: cls.audio_dir does not exist
+                audio_dir=Path(env.get("YINLING_CALL_AUDIO_DIR") or _calls_dir()),
                 audio_retention_days=float(env.get("YINLING_CALL_AUDIO_DAYS", cls.audio_retention_days)),
             )
         except ValueError as exc:
