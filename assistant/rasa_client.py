@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from common.errors import YinlingError
+from common.words import TranscriptLine
 
 
 class RasaUnavailable(YinlingError):
@@ -85,8 +86,8 @@ class RasaClient:
             raise RasaUnavailable(f"unexpected answer: {messages!r:.200}")
         return messages
 
-    async def transcript(self, sender: str) -> list[dict[str, Any]]:
-        """The conversation so far, as far as Rasa can still tell us."""
+    async def transcript(self, sender: str) -> list[TranscriptLine]:
+        """The conversation so far, as far as Rasa can still tell us (elder lines with their intent)."""
         try:
             response = await self._http.get(f"/conversations/{sender}/tracker")
             response.raise_for_status()
@@ -97,10 +98,9 @@ class RasaClient:
         for e in events:
             if e.get("event") not in ("user", "bot") or not e.get("text"):
                 continue
-            line = {"role": "elder" if e["event"] == "user" else "bot", "text": e.get("text"), "ts": e.get("timestamp")}
-            if e["event"] == "user":
-                line["intent"] = ((e.get("parse_data") or {}).get("intent") or {}).get("name")
-            lines.append(line)
+            intent = ((e.get("parse_data") or {}).get("intent") or {}).get("name") if e["event"] == "user" else None
+            lines.append(TranscriptLine("elder" if e["event"] == "user" else "bot", e["text"], e.get("timestamp"),
+                                        intent))
         return lines
 
     async def new_session(self, sender: str) -> bool:

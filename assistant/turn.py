@@ -19,7 +19,7 @@ from assistant.turn_log import Exchange, TurnLog
 from common import apologies
 from common.errors import YinlingError
 from common.keys import message_key
-from common.words import Channel, role_of
+from common.words import Channel, TranscriptLine, role_of
 from services.errors import ServiceError
 from services.facade import Services
 from services.types import HandoffRequest
@@ -181,7 +181,7 @@ class ChatService:
         self._sessions.started(sender)
         return await self._rasa.new_session(sender)
 
-    async def transcript(self, sender: str) -> list[dict[str, Any]]:
+    async def transcript(self, sender: str) -> list[TranscriptLine]:
         """The conversation as Rasa keeps it (with each elder line's intent); empty when Rasa is down."""
         return await self._rasa.transcript(sender)
 
@@ -193,8 +193,8 @@ class ChatService:
 
     async def _fail_over(self, turn: TurnRequest, help_id, emergency: str | None, reason: str) -> ChatReply:
         transcript = await self._rasa.transcript(turn.sender)
-        if not transcript or transcript[-1].get("text") != turn.text:
-            transcript.append({"role": "elder", "text": turn.text, "ts": None})
+        if not transcript or transcript[-1].text != turn.text:
+            transcript.append(TranscriptLine(turn.role, turn.text))
         request = HandoffRequest(turn.sender, turn.channel, reason, tuple(transcript), emergency=bool(emergency))
         await self._call(self._services.queue_handoff, request)
         answer = HELP_STORED if emergency else apologies.apology_for(code=reason)

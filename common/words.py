@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 
 class Channel(str, Enum):
@@ -94,7 +94,7 @@ class TranscriptLine:
 
     role: str  # elder / family / bot / operator
     text: str
-    ts: Optional[str] = None  # ISO time when known
+    ts: Optional[Union[float, str]] = None  # when known: epoch seconds (Rasa, the phone line) or ISO time
     intent: Optional[str] = None  # the NLU's reading of an elder's line, when Rasa kept it
 
     @classmethod

@@ -13,6 +13,7 @@ from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
 from assistant.turn import BotMessage, ChatReply, ChatService
+from common.words import TranscriptLine
 from phone.keypad import choice_prompt
 from services.types import CallerView
 
@@ -80,5 +81,5 @@ class CallerAssistant:
         return await self._chat.handle(self.sender, text, "phone", message_id, phone=self.caller.number or None,
                                        location=self.address)
 
-    async def transcript(self) -> list[dict[str, Any]]:
+    async def transcript(self) -> list[TranscriptLine]:
         return await self._chat.transcript(self.sender)

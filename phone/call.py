@@ -598,8 +598,8 @@ class PhoneCall:
             with contextlib.suppress(Exception):
                 since = (notes.lines[0]["ts"] - 1 if notes.lines
                          else time.time() - (time.monotonic() - self.liveness.started))
-                intents = [line.get("intent") for line in await self.assistant.transcript()
-                           if line.get("role") == "elder" and (line.get("ts") or 0) >= since and line.get("intent")]
+                intents = [line.intent for line in await self.assistant.transcript()
+                           if line.role == "elder" and float(line.ts or 0) >= since and line.intent]
         outcome = notes.outcome or ("emergency" if self.asked_for_help else "completed"
                                     if notes.said_goodbye() else "caller_hung_up")
         try:

@@ -44,7 +44,7 @@ def summarise(request: HandoffRequest, resident: Optional[tuple[str, str]]) -> s
         parts.append("想" + "、".join(dict.fromkeys(wants)))
     if request.keys:
         parts.append(f"按键：{request.keys}")
-    last_words = next((line.text for line in reversed(lines) if line.role in ("elder", "user") and line.text), "")
+    last_words = next((line.text for line in reversed(lines) if line.role in ("elder", "user", "family") and line.text), "")
     if last_words:
         parts.append(f"最后说：「{last_words[:40]}」")
     return "；".join(parts)

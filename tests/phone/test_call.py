@@ -59,8 +59,8 @@ class Services:
     def open_handoff(self, conversation_id):
         return None
 
-    def queue_handoff(self, conversation_id, resident_id, channel, reason, transcript, summary):
-        self.said.append(("queue_handoff", reason))
+    def queue_handoff(self, request):
+        self.said.append(("queue_handoff", request.reason))
         return SimpleNamespace(id=3)
 
 
