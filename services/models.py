@@ -387,7 +387,7 @@ class HelpRequest(Base):
 
     __table_args__ = (
         CheckConstraint("status IN ('open', 'acknowledged', 'resolved')", name="status"),
-        CheckConstraint("channel IN ('text', 'speaker', 'phone', 'web')", name="channel"),
+        CheckConstraint(f"channel IN {CHANNELS!r}", name="channel"),
         Index("ix_help_requests_status", "status"),
     )
 

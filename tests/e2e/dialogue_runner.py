@@ -57,6 +57,7 @@ from typing import Any, Optional
 import httpx
 import yaml
 
+from common.words import CHANNELS
 from services.errors import ServiceError
 from services.seed_data import ACCOUNTS, DEMO_PASSWORD, FAMILY, SERVICE_TYPES
 from zhtext.dates import spoken_date
@@ -64,7 +65,6 @@ from zhtext.dates import spoken_date
 DIALOGUES = Path(__file__).resolve().parent / "dialogues"
 THEMES = ("corrections", "digressions", "dead_ends", "multi_slot", "my_orders", "symptoms", "loneliness",
           "dialect", "unknown_resident", "out_of_domain", "family_voice", "date_time")
-CHANNELS = ("text", "speaker", "phone", "web")
 MEALS = ("breakfast", "lunch", "dinner")
 MODES = ("dine_in", "delivery")
 SERVICES = tuple(code for code, _ in SERVICE_TYPES)
