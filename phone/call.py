@@ -484,6 +484,8 @@ class PhoneCall:
             return
         await self.say(TRANSFER_FAILED)
         await self._played()
+        if self.asked_for_help:  # help was asked for while those words played: that call stays on the line
+            return
         self.notes.outcome = "transfer_failed"
         self._hang_up(200)
 

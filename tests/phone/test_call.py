@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from phone import sip
-from phone.call import HELP_FIRST, ONCE, TRANSFERRING, TRANSITIONS, CallDeps, CallState, PhoneCall
+from phone.call import HELP_FIRST, ONCE, TRANSFER_FAILED, TRANSFERRING, TRANSITIONS, CallDeps, CallState, PhoneCall
 from phone.settings import PhoneConfig
 from services.types import CallerView
 from voice import pipeline as p
@@ -169,6 +169,23 @@ async def test_a_handoff_is_transferred_and_the_caller_is_not_heard_while_it_goe
     assert said[-1] == ("hangup", 200) and call.notes.outcome == "transferred"
     await hang_up(call, runner)
     assert services.finished["outcome"] == "transferred"
+
+
+@pytest.mark.asyncio
+async def test_help_asked_for_while_the_failed_transfer_is_announced_keeps_the_caller_on_the_line():
+    call, said, services, session = make_call(operator_uri=None, reassure_every_s=60)
+    runner = await answered(call)
+    call.audio.drained.clear()  # "转接失败" is still playing
+    session.events.put_nowait(p.Answered("好的，给您转人工。", handed_off=True))
+    await until(lambda: ("speak", TRANSFER_FAILED) in said)
+    call.deliver(sip.DtmfDigit(call.call_id, "9"))
+    await until(lambda: call.asked_for_help)
+    call.audio.drained.set()
+    await until(lambda: call.state is CallState.WAITING_FOR_HELP)
+    await asyncio.sleep(0.1)
+    assert ("hangup", 200) not in said and call.notes.outcome != "transfer_failed"
+    await hang_up(call, runner)
+    assert services.finished["outcome"] == "emergency"
 
 
 @pytest.mark.asyncio
