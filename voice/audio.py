@@ -1,6 +1,6 @@
 """Audio in: WAV or raw PCM from a device, checked and turned into 16-bit mono at the rate an engine wants.
 
-Devices send WAV or raw 16-bit PCM at 8-48 kHz, mono or stereo; webrtcvad and Vosk want 16-bit mono at 8 or
+Devices send WAV or raw 16-bit PCM at any rate from 8 to 192 kHz, with 1 to 8 channels; webrtcvad and Vosk want 16-bit mono at 8 or
 16 kHz. This is the one place that checks input and converts it, so every other module can trust its PCM.
 RIFF is read here rather than with the stdlib `wave` module, which says "unknown format: 6" for A-law and, before
 Python 3.12, "unknown format: 65534" for any WAVE_FORMAT_EXTENSIBLE file, PCM or not.
@@ -16,8 +16,11 @@ import soxr
 
 from voice.errors import AudioTooLong, EmptyAudio, TruncatedAudio, UnsupportedAudio
 
-SUPPORTED_RATES = (8000, 16000, 22050, 44100, 48000)
-SUPPORTED_CHANNELS = (1, 2)
+# Any rate in this range and up to this many channels is downmixed and resampled (soxr): microphones
+# come at 32 kHz, 11.025 kHz, 96 kHz, in stereo or as 4-mic arrays. The common rates are listed for tests.
+MIN_RATE, MAX_RATE = 8000, 192000
+MAX_CHANNELS = 8
+SUPPORTED_RATES = (8000, 11025, 16000, 22050, 32000, 44100, 48000)
 DEFAULT_MAX_SECONDS = 60.0
 _QUALITY = "HQ"  # soxr's default; VHQ costs more CPU and buys nothing below 8 kHz of speech bandwidth
 
@@ -70,11 +73,10 @@ class PcmFormat:
     def validate(self) -> PcmFormat:
         if self.width != 2:
             raise UnsupportedAudio(f"{8 * self.width}-bit audio is not supported; need 16-bit PCM")
-        if self.channels not in SUPPORTED_CHANNELS:
-            raise UnsupportedAudio(f"{self.channels}-channel audio is not supported; need mono or stereo")
-        if self.rate not in SUPPORTED_RATES:
-            rates = ", ".join(str(r) for r in SUPPORTED_RATES)
-            raise UnsupportedAudio(f"sample rate {self.rate} Hz is not supported; use one of {rates}")
+        if not 1 <= self.channels <= MAX_CHANNELS:
+            raise UnsupportedAudio(f"{self.channels}-channel audio is not supported; need 1 to {MAX_CHANNELS} channels")
+        if not MIN_RATE <= self.rate <= MAX_RATE:
+            raise UnsupportedAudio(f"sample rate {self.rate} Hz is not supported; use {MIN_RATE} to {MAX_RATE} Hz")
         return self
 
 
@@ -223,8 +225,8 @@ def _check_out_rate(out_rate: int) -> int:
 
 def _mono_float(frames: bytes, fmt: PcmFormat) -> np.ndarray:
     x = np.frombuffer(frames, dtype="<i2").astype(np.float32)
-    if fmt.channels == 2:
-        x = x.reshape(-1, 2).mean(axis=1, dtype=np.float32)
+    if fmt.channels > 1:
+        x = x.reshape(-1, fmt.channels).mean(axis=1, dtype=np.float32)
     return x * np.float32(1 / 32768)
 
 
