@@ -6,8 +6,11 @@ devices of the services database, through assistant.voice_settings), a link conn
 satellite to describe itself, tells it to run (`run-satellite`), and then serves each pipeline the
 satellite starts after its wake word or button: audio chunks in; voice-started / voice-stopped,
 transcript, synthesize and the answer audio (audio-start, audio-chunk…, audio-stop) back.
-A satellite that goes away is reconnected with a growing pause; a satellite added to the list
-is picked up at the next refresh.
+A satellite that goes away is tried again every second or two for a while (an elder who unplugs
+and replugs the speaker is back at once), then with a growing pause up to Home Assistant's 10 s.
+A link pings its satellite every PING_EVERY_S and drops it when nothing at all has come back for
+LIVENESS_S, so a frozen satellite does not show as connected. A satellite added to the list is
+picked up at the next refresh.
 """
 from __future__ import annotations
 
@@ -38,20 +41,23 @@ from voice.settings import DeviceSettings
 
 logger = logging.getLogger(__name__)
 
-BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+# pauses before each reconnect attempt after a drop: about 12 s of quick tries, then Home Assistant's 10 s
+BACKOFF_S = (0.5, 1.0, 1.0, 1.5, 1.5, 2.0, 2.0, 2.0, 5.0, 10.0)
+PING_EVERY_S = 2.0  # as Home Assistant does
+LIVENESS_S = 5.0  # nothing heard for this long, pings included: the satellite is frozen or gone
 DESCRIBE_TIMEOUT_S = 10.0
 SAMPLES_PER_CHUNK = 1024  # what Home Assistant sends: 64 ms at 16 kHz
 
 
-def wyoming_events(event: p.VoiceEvent) -> list[Event]:
-    """A pipeline event as the Wyoming events a satellite understands."""
+def wyoming_events(event: p.VoiceEvent, language: str = "zh") -> list[Event]:
+    """A pipeline event as the Wyoming events a satellite understands; `language`: the recogniser's."""
     match event:
         case p.SpeechStarted(at_s=at):
             return [VoiceStarted(timestamp=int(at * 1000)).event()]
         case p.SpeechStopped(at_s=at):
             return [VoiceStopped(timestamp=int(at * 1000)).event()]
         case p.Transcribed(text=text):
-            return [Transcript(text=text, language="zh").event()]
+            return [Transcript(text=text, language=language).event()]
         case p.Answered(text=text):
             return [Synthesize(text=text).event()] if text else []
         case p.AudioStart(rate=rate):
@@ -94,14 +100,20 @@ class SatelliteLink:
         while True:
             try:
                 await self._serve_once()
-                failures = 0  # it was up: the next attempt starts with the short pause
             except (OSError, asyncio.IncompleteReadError, TimeoutError, ConnectionError) as exc:
-                logger.info("satellite %s (%s:%s) unreachable: %s", self.device.id, self.host, self.port, exc)
+                if self.connected.is_set():
+                    logger.warning("satellite %s (%s:%s) dropped: %s", self.device.id, self.host, self.port,
+                                   exc or type(exc).__name__)
+                elif failures in (0, len(self._backoff) - 1):  # the first miss, and when the pause is longest
+                    logger.warning("satellite %s (%s:%s) unreachable: %s", self.device.id, self.host, self.port,
+                                   exc or type(exc).__name__)
             except Exception:
                 logger.exception("satellite %s: unexpected failure", self.device.id)
             if _cancel_requested():
                 raise asyncio.CancelledError()
-            self.connected.clear()
+            if self.connected.is_set():
+                failures = 0  # it was up: the next attempts start with the short pauses again
+                self.connected.clear()
             await asyncio.sleep(self._backoff[min(failures, len(self._backoff) - 1)])
             failures += 1
 
@@ -114,7 +126,8 @@ class SatelliteLink:
             await client.write_event(RunSatellite().event())
             self.connections += 1
             self.connected.set()
-            logger.info("satellite %s connected (resident %s)", self.device.id, self.device.resident_id)
+            logger.warning("satellite %s (%s:%s) connected, speaking for resident %s", self.device.id, self.host,
+                           self.port, self.device.resident_id)
             await self._serve(client)
         finally:
             await client.disconnect()
@@ -131,11 +144,18 @@ class SatelliteLink:
     async def _serve(self, client: AsyncTcpClient) -> None:
         session: p.VoiceSession | None = None
         forward: asyncio.Task | None = None
+        pinger = asyncio.create_task(self._ping(client))
+        loop = asyncio.get_running_loop()
+        heard = loop.time()
         try:
             while True:
-                event = await client.read_event()
+                try:
+                    event = await asyncio.wait_for(client.read_event(), max(0.0, heard + LIVENESS_S - loop.time()))
+                except asyncio.TimeoutError:
+                    raise TimeoutError(f"no answer for {LIVENESS_S:.0f} s (pings unanswered)") from None
                 if event is None:
                     raise ConnectionError("satellite closed the connection")
+                heard = loop.time()
                 if RunPipeline.is_type(event.type):
                     if session is None:
                         session = await self._voice.open_session(device_id=self.device.id, channel="speaker")
@@ -154,6 +174,9 @@ class SatelliteLink:
                 elif Ping.is_type(event.type):
                     await client.write_event(Pong(text=Ping.from_event(event).text).event())
         finally:
+            pinger.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pinger
             if forward is not None:
                 forward.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -162,13 +185,20 @@ class SatelliteLink:
                 await session.close()
 
     @staticmethod
+    async def _ping(client: AsyncTcpClient) -> None:
+        """Every PING_EVERY_S: the satellite's pong (or anything else it sends) keeps the link alive."""
+        while True:
+            await asyncio.sleep(PING_EVERY_S)
+            await client.write_event(Ping().event())
+
+    @staticmethod
     async def _forward(session: p.VoiceSession, client: AsyncTcpClient) -> None:
         rate = 16000
         while True:
             event = await session.events.get()
             if isinstance(event, p.AudioStart):
                 rate = event.rate
-            for out in wyoming_events(event):
+            for out in wyoming_events(event, session.language):
                 if out.type == "audio-chunk":
                     out.data["rate"] = rate
                 await client.write_event(out)
