@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.audit import audit
-from services.errors import InvalidRequest, UnknownDevice
+from services.errors import DeviceUriTaken, InvalidRequest, UnknownDevice
 from services.models import SpeakerDevice
 from services.residents import load_resident
 from services.types import DeviceEndpoint, DeviceView
@@ -50,6 +50,10 @@ def register_device(session: Session, device_id: str, kind: str, uri: Optional[s
     """Adds the device, or rebinds it when it exists (same id): re-running a set-up is harmless."""
     uri = check_uri(kind, uri)
     load_resident(session, resident_id)
+    if uri is not None:  # the address is unique: say who holds it rather than fail on the index
+        holder = session.scalars(select(SpeakerDevice).where(SpeakerDevice.uri == uri)).first()
+        if holder is not None and holder.id != device_id:
+            raise DeviceUriTaken(uri, holder.id, holder.enabled)
     device = session.get(SpeakerDevice, device_id)
     if device is None:
         device = SpeakerDevice(id=device_id, created_at=now)
@@ -84,6 +88,19 @@ def set_enabled(session: Session, device_id: str, enabled: bool, actor: str, *, 
     device.enabled = enabled
     audit(session, actor, "device_enabled" if enabled else "device_disabled", device_id, {}, now=now)
     return _view(device)
+
+
+def remove_device(session: Session, device_id: str, actor: str, *, now: datetime) -> DeviceView:
+    """Takes the device off the register (its satellite link goes at the controller's next refresh)."""
+    device = session.get(SpeakerDevice, device_id)
+    if device is None:
+        raise UnknownDevice(device_id)
+    view = _view(device)
+    session.delete(device)
+    session.flush()
+    audit(session, actor, "device_removed", device_id, {"kind": view.kind, "uri": view.uri,
+                                                        "resident_id": view.resident_id}, now=now)
+    return view
 
 
 def check_endpoint(endpoint: DeviceEndpoint) -> DeviceEndpoint:

@@ -177,6 +177,19 @@ class HandoffAlreadyTaken(Conflict):
         self.status = status
 
 
+class DeviceUriTaken(Conflict):
+    """Another device (enabled or not) is registered at that satellite address."""
+
+    code = "device_uri_taken"
+
+    def __init__(self, uri: str, device_id: str, enabled: bool) -> None:
+        state = "" if enabled else ", disabled"
+        super().__init__(f"{uri} is already registered as {device_id}{state}: remove that device first "
+                         f"(yinling devices remove {device_id}) or register this one under {device_id}")
+        self.uri = uri
+        self.device_id = device_id
+
+
 class TicketClosed(Conflict):
     """The ticket is done or cancelled already; it takes no more assignments or changes."""
 

@@ -398,6 +398,9 @@ class Services:
     def set_device_enabled(self, device_id: str, enabled: bool, actor: str = "system") -> DeviceView:
         return self._run(devices_uc.set_enabled, device_id, enabled, actor, now=self.now())
 
+    def remove_device(self, device_id: str, actor: str = "system") -> DeviceView:
+        return self._run(devices_uc.remove_device, device_id, actor, now=self.now())
+
     def set_device_endpoint(self, device_id: str, endpoint: DeviceEndpoint, actor: str = "system") -> DeviceView:
         return self._run(devices_uc.set_endpoint, device_id, endpoint, actor, now=self.now())
 

@@ -111,6 +111,9 @@ def cmd_devices(args: argparse.Namespace) -> int:
             print(f"{d.id}: {d.kind} {d.uri or ''} → {d.resident_id}")
         elif args.action in ("enable", "disable"):
             services.set_device_enabled(args.id, args.action == "enable", actor="cli")
+        elif args.action == "remove":
+            d = services.remove_device(args.id or "", actor="cli")
+            print(f"{d.id}: removed ({d.kind} {d.uri or ''} → {d.resident_id})")
         if args.action == "endpoint" or given:
             d = services.get_device(args.id or "")
             if given:  # only the settings named change; "default" clears one
@@ -167,7 +170,7 @@ def add_commands(sub) -> None:
     speaker.set_defaults(func=cmd_speaker)
 
     devices = sub.add_parser("devices", help="home speakers and the residents they belong to")
-    devices.add_argument("action", choices=["list", "add", "enable", "disable", "endpoint"],
+    devices.add_argument("action", choices=["list", "add", "enable", "disable", "remove", "endpoint"],
                          help="endpoint: show or set a device's end of speech (the flags below: seconds, "
                               "or 'default' for the gateway's YINLING_TRAILING_SILENCE_S etc.)")
     devices.add_argument("id", nargs="?", default=None, help="device id, e.g. spk-0001")

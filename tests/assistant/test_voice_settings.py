@@ -145,6 +145,11 @@ def test_yinling_devices_sets_shows_and_clears_a_devices_settings(settings, serv
     assert services.get_device("spk-cli").endpoint == DeviceEndpoint(max_utterance_s=20.0)
     assert devices("endpoint", "spk-cli", "--max-utterance", "soon").returncode == 2  # argparse: not seconds
     assert devices("disable", "spk-cli", "--max-utterance", "20").returncode == 2  # not silently ignored
+    removed = devices("remove", "spk-cli")
+    assert removed.returncode == 0 and "spk-cli: removed" in removed.stdout, removed.stderr
+    assert "spk-cli" not in devices("list").stdout
+    gone = devices("remove", "spk-cli")
+    assert gone.returncode == 1 and "no speaker device spk-cli" in gone.stderr
 
 
 @pytest.mark.asyncio

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.errors import InvalidRequest, UnknownDevice, UnknownResident
+from services.errors import DeviceUriTaken, InvalidRequest, UnknownDevice, UnknownResident
 from services.types import DeviceEndpoint
 
 
@@ -87,3 +87,27 @@ def test_end_of_speech_bounds_themselves_are_accepted(services):
     assert services.set_device_endpoint("spk-e3", high).endpoint == high
     with pytest.raises(UnknownDevice):
         services.set_device_endpoint("spk-none", low)
+
+
+def test_an_address_another_device_holds_is_refused_by_name_even_when_that_one_is_disabled(services):
+    services.register_device("spk-t7", "wyoming", "tcp://127.0.0.1:10777", "r-0001", "客厅")
+    services.set_device_enabled("spk-t7", False)
+    with pytest.raises(DeviceUriTaken) as refused:
+        services.register_device("spk-t8", "wyoming", "tcp://127.0.0.1:10777", "r-0002", "卧室")
+    assert "spk-t7, disabled" in str(refused.value) and "yinling devices remove spk-t7" in str(refused.value)
+    assert refused.value.code == "device_uri_taken"
+    with pytest.raises(UnknownDevice):
+        services.get_device("spk-t8")
+    # the same device registered again at its own address is a rebind, not a conflict
+    assert services.register_device("spk-t7", "wyoming", "tcp://127.0.0.1:10777", "r-0003", "客厅").enabled
+
+
+def test_a_removed_device_is_gone_and_its_address_free(services):
+    services.register_device("spk-t9", "wyoming", "tcp://127.0.0.1:10778", "r-0001", "客厅")
+    removed = services.remove_device("spk-t9", actor="op-1")
+    assert (removed.id, removed.uri) == ("spk-t9", "tcp://127.0.0.1:10778")
+    with pytest.raises(UnknownDevice):
+        services.get_device("spk-t9")
+    with pytest.raises(UnknownDevice):
+        services.remove_device("spk-t9")
+    assert services.register_device("spk-t10", "wyoming", "tcp://127.0.0.1:10778", "r-0002", "卧室").uri
