@@ -15,6 +15,7 @@ picked up at the next refresh.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -44,7 +45,8 @@ logger = logging.getLogger(__name__)
 # pauses before each reconnect attempt after a drop: about 12 s of quick tries, then Home Assistant's 10 s
 BACKOFF_S = (0.5, 1.0, 1.0, 1.5, 1.5, 2.0, 2.0, 2.0, 5.0, 10.0)
 PING_EVERY_S = 2.0  # as Home Assistant does
-LIVENESS_S = 5.0  # nothing heard for this long, pings included: the satellite is frozen or gone
+LIVENESS_S = 5.0
+LEAD_S = 0.5  # answer audio is sent at most this far ahead of its playback: a barge-in can still stop it  # nothing heard for this long, pings included: the satellite is frozen or gone
 DESCRIBE_TIMEOUT_S = 10.0
 SAMPLES_PER_CHUNK = 1024  # what Home Assistant sends: 64 ms at 16 kHz
 
@@ -193,15 +195,76 @@ class SatelliteLink:
 
     @staticmethod
     async def _forward(session: p.VoiceSession, client: AsyncTcpClient) -> None:
-        rate = 16000
+        await PacedSender(client, session.language).run(session.events)
+
+
+class PacedSender:
+    """Sends a session's events to the satellite, the answer audio paced near real time.
+
+    Synthesis is far faster than speech (11 s of answer in under 170 ms), and a satellite plays what
+    it was sent: sent in one burst, an answer cannot be stopped when the elder speaks over it. So
+    audio goes out at most LEAD_S ahead of where playback is, and when the session says the answer
+    was interrupted (barge-in), what has not gone out is dropped and `audio-stop` follows at once.
+    """
+
+    def __init__(self, client: AsyncTcpClient, language: str = "zh", lead_s: float = LEAD_S) -> None:
+        self._client = client
+        self._language = language
+        self._lead_s = lead_s
+        self._pending: collections.deque[p.VoiceEvent] = collections.deque()
+        self._arrived = asyncio.Event()
+        self._rate = 16000
+        self._cut = False  # the answer going out was interrupted
+        self.dropped_s = 0.0  # answer audio not sent because of barge-ins
+
+    async def run(self, events: asyncio.Queue) -> None:
+        sender = asyncio.create_task(self._send())
+        try:
+            while True:
+                self._take(await events.get())
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+
+    def _take(self, event: p.VoiceEvent) -> None:
+        # the elder spoke over the answer: the session says so at once (BargeIn), and ends the answer with
+        # an interrupted AudioStop if it was still being synthesised; the normal AudioStop stays queued
+        if isinstance(event, p.BargeIn) or (isinstance(event, p.AudioStop) and event.interrupted):
+            kept = [e for e in self._pending if not isinstance(e, p.AudioChunk)]
+            self.dropped_s += sum(len(e.pcm) for e in self._pending if isinstance(e, p.AudioChunk)) / 2 / self._rate
+            self._pending = collections.deque(kept)
+            self._cut = True
+        self._pending.append(event)
+        self._arrived.set()
+
+    async def _send(self) -> None:
+        loop = asyncio.get_running_loop()
+        playing_from = sent_s = 0.0
         while True:
-            event = await session.events.get()
+            while not self._pending:
+                self._arrived.clear()
+                await self._arrived.wait()
+            event = self._pending.popleft()
             if isinstance(event, p.AudioStart):
-                rate = event.rate
-            for out in wyoming_events(event, session.language):
-                if out.type == "audio-chunk":
-                    out.data["rate"] = rate
-                await client.write_event(out)
+                self._rate, self._cut = event.rate, False
+                playing_from, sent_s = loop.time(), 0.0
+            if isinstance(event, p.AudioChunk):
+                left = len(event.pcm)
+                for out in wyoming_events(event, self._language):
+                    ahead = playing_from + sent_s - loop.time()
+                    if ahead > self._lead_s and not self._cut:
+                        await asyncio.sleep(ahead - self._lead_s)
+                    if self._cut:  # interrupted while this chunk was going out
+                        self.dropped_s += left / 2 / self._rate
+                        break
+                    out.data["rate"] = self._rate
+                    await self._client.write_event(out)
+                    sent_s += len(out.payload or b"") / 2 / self._rate
+                    left -= len(out.payload or b"")
+                continue
+            for out in wyoming_events(event, self._language):
+                await self._client.write_event(out)
 
 
 class SatelliteController:

@@ -8,6 +8,7 @@ import asyncio
 import time
 
 import pytest
+from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 from wyoming.info import Attribution, Describe, Info, Satellite
 from wyoming.server import AsyncEventHandler, AsyncTcpServer
@@ -15,7 +16,7 @@ from wyoming.server import AsyncEventHandler, AsyncTcpServer
 from tests.voice.test_pipeline import Scripted
 from tests.voice.test_service import Given
 from voice import pipeline as p
-from voice.satellites import LIVENESS_S, SatelliteLink, wyoming_events
+from voice.satellites import LIVENESS_S, PacedSender, SatelliteLink, wyoming_events
 from voice.service import VoiceService
 from voice.settings import DeviceSettings
 from voice.speaker_client import WavSatellite
@@ -86,3 +87,56 @@ async def test_a_frozen_satellite_is_dropped_when_its_pings_go_unanswered(unused
 async def test_the_transcript_says_the_recognisers_language():
     [event] = wyoming_events(p.Transcribed("안녕하세요", "안녕하세요"), language="ko")
     assert event.type == "transcript" and event.data["language"] == "ko"
+
+
+class _Recorder(AsyncEventHandler):
+    """A satellite's side of the socket: when each event arrived."""
+
+    heard: list[tuple[float, str, int]] = []
+
+    async def handle_event(self, event: Event) -> bool:
+        _Recorder.heard.append((time.monotonic(), event.type, len(event.payload or b"")))
+        return True
+
+
+async def _paced(unused_tcp_port, events: list, cut_after_s: float | None = None) -> PacedSender:
+    _Recorder.heard = []
+    server = AsyncTcpServer("127.0.0.1", unused_tcp_port)
+    await server.start(_Recorder)
+    client = AsyncTcpClient("127.0.0.1", unused_tcp_port)
+    await client.connect()
+    queue: asyncio.Queue = asyncio.Queue()
+    for event in events:
+        queue.put_nowait(event)
+    sender = PacedSender(client, "zh", lead_s=0.3)
+    task = asyncio.create_task(sender.run(queue))
+    try:
+        if cut_after_s is not None:
+            await asyncio.sleep(cut_after_s)
+            queue.put_nowait(p.BargeIn())  # the elder spoke over the answer, synthesised in full already
+        await _until(lambda: any(kind == "audio-stop" for _, kind, _ in _Recorder.heard), 10)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await client.disconnect()
+        await server.stop()
+    return sender
+
+
+async def test_answer_audio_goes_out_near_real_time_not_in_one_burst(unused_tcp_port):
+    three_s = bytes(2 * 16000 * 3)
+    await _paced(unused_tcp_port, [p.AudioStart(16000), p.AudioChunk(three_s), p.AudioStop()])
+    chunks = [(at, size) for at, kind, size in _Recorder.heard if kind == "audio-chunk"]
+    assert sum(size for _, size in chunks) == len(three_s)
+    spread = chunks[-1][0] - chunks[0][0]
+    assert 2.3 < spread < 3.2, f"3 s of audio went out over {spread:.2f} s"
+
+
+async def test_a_barge_in_stops_what_has_not_gone_out(unused_tcp_port):
+    ten_s = bytes(2 * 16000 * 10)
+    sender = await _paced(unused_tcp_port, [p.AudioStart(16000), p.AudioChunk(ten_s), p.AudioStop()], cut_after_s=1.0)
+    sent = sum(size for _, kind, size in _Recorder.heard if kind == "audio-chunk") / 2 / 16000
+    assert sent < 2.0, f"{sent:.1f} s of the 10 s answer went out after a barge-in at 1 s"
+    assert sender.dropped_s > 7.0
+    stops = [kind for _, kind, _ in _Recorder.heard if kind == "audio-stop"]
+    assert stops == ["audio-stop"]
