@@ -267,12 +267,12 @@ class Services:
         return self._run(help_uc.escalate_overdue, now, ack_timeout)
 
     def help_requests_for_desk(self, include_resolved: bool = False, limit: int = 100,
-                               ack_timeout: timedelta = help_uc.DESK_ACK_TIMEOUT) -> list[HelpDeskView]:
+                               ack_timeout: timedelta = ACK_TIMEOUT) -> list[HelpDeskView]:
         """Operators only: phone numbers unmasked."""
         return self._run(help_uc.help_requests_for_desk, include_resolved, limit, now=self.now(),
                          ack_timeout=ack_timeout)
 
-    def help_changes_after(self, after: datetime, ack_timeout: timedelta = help_uc.DESK_ACK_TIMEOUT,
+    def help_changes_after(self, after: datetime, ack_timeout: timedelta = ACK_TIMEOUT,
                            limit: int = 500) -> list[HelpDeskView]:
         return self._run(help_uc.help_changes_after, after, now=self.now(), ack_timeout=ack_timeout, limit=limit)
 

@@ -19,8 +19,7 @@ from services.residents import honorific
 from services.types import FamilyHelpView, HelpCall, HelpDeskView, HelpRequestView
 
 ACTIVE = ("open", "acknowledged")
-# Unacknowledged this long: the desk shows it as overdue (escalate_overdue's default period too).
-DESK_ACK_TIMEOUT = ACK_TIMEOUT
+# Unacknowledged for common.words.ACK_TIMEOUT: the desk shows it as overdue, and escalate_overdue escalates it.
 MAX_LIST = 1000
 
 
@@ -169,7 +168,7 @@ def escalate_overdue(
 
 
 def desk_view(request: HelpRequest, resident: Optional[Resident], now: datetime,
-              ack_timeout: timedelta = DESK_ACK_TIMEOUT) -> HelpDeskView:
+              ack_timeout: timedelta = ACK_TIMEOUT) -> HelpDeskView:
     """For operators only: the number to ring back is shown in full."""
     return HelpDeskView(
         id=request.id,
@@ -203,7 +202,7 @@ def _with_residents():
 
 def help_requests_for_desk(session: Session, include_resolved: bool = False, limit: int = 100, *,
                            now: Optional[datetime] = None,
-                           ack_timeout: timedelta = DESK_ACK_TIMEOUT) -> list[HelpDeskView]:
+                           ack_timeout: timedelta = ACK_TIMEOUT) -> list[HelpDeskView]:
     """Newest first; open and acknowledged ones only unless resolved ones are asked for too."""
     now = now or utcnow()
     query = _with_residents().order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc()).limit(_limit(limit))
@@ -213,7 +212,7 @@ def help_requests_for_desk(session: Session, include_resolved: bool = False, lim
 
 
 def help_changes_after(session: Session, after: datetime, *, now: Optional[datetime] = None,
-                       ack_timeout: timedelta = DESK_ACK_TIMEOUT, limit: int = 500) -> list[HelpDeskView]:
+                       ack_timeout: timedelta = ACK_TIMEOUT, limit: int = 500) -> list[HelpDeskView]:
     """Requests acknowledged or resolved after `after`, oldest change first: what the live fan-out sends.
     (New requests reach it as notifications.) The caller keeps max(acknowledged_at, resolved_at) as its mark."""
     if not isinstance(after, datetime) or after.tzinfo is None:
