@@ -96,7 +96,8 @@ def device_settings(device: DeviceView) -> DeviceSettings:
     return DeviceSettings(id=device.id, resident_id=device.resident_id, uri=device.uri,
                           endpoint=EndpointOverrides(trailing_silence_s=e.trailing_silence_s,
                                                      max_utterance_s=e.max_utterance_s,
-                                                     no_speech_timeout_s=e.no_speech_timeout_s))
+                                                     no_speech_timeout_s=e.no_speech_timeout_s),
+                          wake_phrase=device.wake_phrase)
 
 
 class ServicesVoiceSettings:

@@ -30,7 +30,8 @@ def _view(device: SpeakerDevice) -> DeviceView:
                       name=device.name, enabled=device.enabled, last_seen_at=device.last_seen_at,
                       endpoint=DeviceEndpoint(trailing_silence_s=device.trailing_silence_s,
                                               max_utterance_s=device.max_utterance_s,
-                                              no_speech_timeout_s=device.no_speech_timeout_s))
+                                              no_speech_timeout_s=device.no_speech_timeout_s),
+                      wake_phrase=device.wake_phrase)
 
 
 def check_uri(kind: str, uri: Optional[str]) -> Optional[str]:
@@ -135,6 +136,32 @@ def set_endpoint(session: Session, device_id: str, endpoint: DeviceEndpoint, act
     device.no_speech_timeout_s = endpoint.no_speech_timeout_s
     audit(session, actor, "device_endpoint_set", device_id,
           {name: getattr(endpoint, name) for name in ENDPOINT_BOUNDS}, now=now)
+    return _view(device)
+
+
+def check_wake_phrase(phrase: Optional[str]) -> Optional[str]:
+    """A phrase of 2 to 12 letters (Chinese characters, or words of another script with spaces between),
+    without digits or punctuation; None or blank: the default. Too short a phrase wakes the speaker on every
+    conversation in the room; whether the recogniser knows its words is checked when the satellite connects."""
+    if phrase is None or not phrase.strip():
+        return None
+    phrase = " ".join(phrase.split())
+    letters = phrase.replace(" ", "")
+    if not (2 <= len(letters) <= 12) or not all(ch.isalpha() for ch in letters):
+        raise InvalidRequest("bad_wake_phrase",
+                             f"a wake phrase is 2 to 12 letters without digits or punctuation, got {phrase!r}")
+    return phrase
+
+
+def set_wake_phrase(session: Session, device_id: str, phrase: Optional[str], actor: str, *,
+                    now: datetime) -> DeviceView:
+    """The satellite's wake phrase (None: the default); used from its next connection."""
+    phrase = check_wake_phrase(phrase)
+    device = session.get(SpeakerDevice, device_id)
+    if device is None:
+        raise UnknownDevice(device_id)
+    device.wake_phrase = phrase
+    audit(session, actor, "device_wake_phrase_set", device_id, {"wake_phrase": phrase}, now=now)
     return _view(device)
 
 

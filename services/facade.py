@@ -404,6 +404,9 @@ class Services:
     def set_device_endpoint(self, device_id: str, endpoint: DeviceEndpoint, actor: str = "system") -> DeviceView:
         return self._run(devices_uc.set_endpoint, device_id, endpoint, actor, now=self.now())
 
+    def set_device_wake_phrase(self, device_id: str, phrase: Optional[str], actor: str = "system") -> DeviceView:
+        return self._run(devices_uc.set_wake_phrase, device_id, phrase, actor, now=self.now())
+
     def device_seen(self, device_id: str) -> None:
         self._run(devices_uc.device_seen, device_id, now=self.now())
 

@@ -358,6 +358,9 @@ class SpeakerDevice(Base):
     trailing_silence_s: Mapped[Optional[float]] = mapped_column(Float)
     max_utterance_s: Mapped[Optional[float]] = mapped_column(Float)
     no_speech_timeout_s: Mapped[Optional[float]] = mapped_column(Float)
+    # What wakes a satellite that asks Yinling to listen for its wake word ("小银小银"); NULL: the default
+    # of the recogniser's language (voice.wake). Read when the satellite connects.
+    wake_phrase: Mapped[Optional[str]] = mapped_column(String(40))
 
     __table_args__ = (CheckConstraint("kind IN ('wyoming', 'websocket')", name="kind"),)
 

@@ -403,6 +403,7 @@ class DeviceView:
     enabled: bool
     last_seen_at: Optional[datetime]
     endpoint: DeviceEndpoint = DeviceEndpoint()
+    wake_phrase: Optional[str] = None  # None: the recogniser language's default (voice.wake)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class DeviceSettings:
     resident_id: str
     endpoint: EndpointOverrides = field(default_factory=EndpointOverrides)
     uri: str | None = None  # a Wyoming satellite's address (tcp://host:10700); None for other devices
+    wake_phrase: str | None = None  # what wakes it when Yinling listens for the wake word; None: voice.wake's default
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,9 @@ def cmd_devices(args: argparse.Namespace) -> int:
     if given and args.action not in ("add", "endpoint"):
         print(f"error: end-of-speech settings go with add or endpoint, not {args.action}", file=sys.stderr)
         return 2
+    if args.wake_phrase is not None and args.action not in ("add", "wake"):
+        print(f"error: --wake-phrase goes with add or wake, not {args.action}", file=sys.stderr)
+        return 2
     services = Services(args.database_url)
     try:
         if args.action == "add":
@@ -114,6 +117,12 @@ def cmd_devices(args: argparse.Namespace) -> int:
         elif args.action == "remove":
             d = services.remove_device(args.id or "", actor="cli")
             print(f"{d.id}: removed ({d.kind} {d.uri or ''} → {d.resident_id})")
+        if args.action == "wake" or (args.wake_phrase is not None and args.action == "add"):
+            d = services.get_device(args.id or "")
+            if args.wake_phrase is not None:
+                phrase = None if args.wake_phrase == "default" else args.wake_phrase
+                d = services.set_device_wake_phrase(d.id, phrase, actor="cli")
+            print(f"{d.id}: wake phrase {d.wake_phrase or 'default'}")
         if args.action == "endpoint" or given:
             d = services.get_device(args.id or "")
             if given:  # only the settings named change; "default" clears one
@@ -123,7 +132,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
         elif args.action == "list":
             for d in services.devices(enabled_only=False):
                 print(f"{d.id}\t{d.kind}\t{d.uri or '-'}\t{d.resident_id}\t{'on' if d.enabled else 'off'}\t{d.name}"
-                      f"\t{_endpoint_text(d.endpoint)}")
+                      f"\t{_endpoint_text(d.endpoint)}\twake={d.wake_phrase or 'default'}")
     except ServiceError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -170,14 +179,17 @@ def add_commands(sub) -> None:
     speaker.set_defaults(func=cmd_speaker)
 
     devices = sub.add_parser("devices", help="home speakers and the residents they belong to")
-    devices.add_argument("action", choices=["list", "add", "enable", "disable", "remove", "endpoint"],
+    devices.add_argument("action", choices=["list", "add", "enable", "disable", "remove", "endpoint", "wake"],
                          help="endpoint: show or set a device's end of speech (the flags below: seconds, "
-                              "or 'default' for the gateway's YINLING_TRAILING_SILENCE_S etc.)")
+                              "or 'default' for the gateway's YINLING_TRAILING_SILENCE_S etc.); "
+                              "wake: show or set (--wake-phrase) what wakes a satellite")
     devices.add_argument("id", nargs="?", default=None, help="device id, e.g. spk-0001")
     devices.add_argument("--uri", default=None, help="a Wyoming satellite: tcp://host:10700")
     devices.add_argument("--resident", default="r-0001")
     devices.add_argument("--name", default=None)
     for flag, name in _ENDPOINT_FLAGS.items():
         devices.add_argument(flag, dest=name, type=_seconds_or_default, default=None, metavar="SECONDS")
+    devices.add_argument("--wake-phrase", default=None, metavar="PHRASE",
+                         help="what wakes this satellite, e.g. 小银小银 ('default': the recogniser language's)")
     devices.add_argument("--database-url", default=None)
     devices.set_defaults(func=cmd_devices)

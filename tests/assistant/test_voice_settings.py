@@ -152,6 +152,23 @@ def test_yinling_devices_sets_shows_and_clears_a_devices_settings(settings, serv
     assert gone.returncode == 1 and "no speaker device spk-cli" in gone.stderr
 
 
+def test_yinling_devices_wake_sets_and_clears_a_satellites_wake_phrase(settings, services, db_url):
+    def devices(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "yinling", "devices", *argv, "--database-url", db_url],
+                              capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+    done = devices("add", "sat-w", "--uri", "tcp://127.0.0.1:10790", "--resident", "r-0004", "--wake-phrase", "小银小银")
+    assert done.returncode == 0 and "sat-w: wake phrase 小银小银" in done.stdout, done.stderr
+    assert settings.device("sat-w").wake_phrase == "小银小银"  # what voice is told
+    assert "wake=小银小银" in devices("list").stdout
+    refused = devices("wake", "sat-w", "--wake-phrase", "小")
+    assert refused.returncode == 1 and "bad_wake_phrase" in refused.stderr
+    done = devices("wake", "sat-w", "--wake-phrase", "default")
+    assert done.returncode == 0 and "sat-w: wake phrase default" in done.stdout
+    assert settings.device("sat-w").wake_phrase is None
+    assert devices("disable", "sat-w", "--wake-phrase", "小银").returncode == 2  # not silently ignored
+
+
 @pytest.mark.asyncio
 async def test_a_voice_service_over_the_services(settings):
     """As the gateway builds it: the database's device settings and words reach the sessions."""

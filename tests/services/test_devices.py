@@ -111,3 +111,18 @@ def test_a_removed_device_is_gone_and_its_address_free(services):
     with pytest.raises(UnknownDevice):
         services.remove_device("spk-t9")
     assert services.register_device("spk-t10", "wyoming", "tcp://127.0.0.1:10778", "r-0002", "卧室").uri
+
+
+def test_a_wake_phrase_is_set_checked_and_cleared(services):
+    services.register_device("spk-w1", "wyoming", "tcp://127.0.0.1:10779", "r-0001", "客厅")
+    assert services.get_device("spk-w1").wake_phrase is None  # the recogniser language's default
+    assert services.set_device_wake_phrase("spk-w1", " 银龄  你好 ").wake_phrase == "银龄 你好"
+    assert [d.wake_phrase for d in services.devices("wyoming") if d.id == "spk-w1"] == ["银龄 你好"]
+    for bad in ("小", "小银2号", "小银，小银", "一二三四五六七八九十一二三"):
+        with pytest.raises(InvalidRequest) as refused:
+            services.set_device_wake_phrase("spk-w1", bad)
+        assert refused.value.reason == "bad_wake_phrase"
+    assert services.get_device("spk-w1").wake_phrase == "银龄 你好"  # a refused phrase changes nothing
+    assert services.set_device_wake_phrase("spk-w1", "").wake_phrase is None
+    with pytest.raises(UnknownDevice):
+        services.set_device_wake_phrase("spk-none", "小银小银")
