@@ -63,12 +63,15 @@ What 1.0.0 does, as seen here (the tests in test_real_satellite.py hold it to th
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import itertools
 import os
 import shlex
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -78,6 +81,14 @@ ROOT = Path(__file__).resolve().parents[2]
 SATELLITE_PYTHON = ROOT / ".venv-satellite" / "bin" / "python"
 PEER = Path(__file__).resolve().parent / "satellite_peer"
 WIDTH = 2
+
+
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): killed when the test process dies, so an aborted run leaves no
+    satellite behind (its mic and speaker programs then end by themselves on the broken pipes). Linux ties
+    this to the thread that started it: call `start` from the test's own thread, not a worker thread."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def missing_reason() -> str | None:
@@ -162,7 +173,8 @@ class RealSatellite:
             log.write(f"=== start {self.starts} at {time.monotonic():.3f}: {shlex.join(self.args)}\n")
             log.flush()
             self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                         env=env, cwd=self.dir, start_new_session=True)
+                                         env=env, cwd=self.dir, start_new_session=True,
+                                         preexec_fn=_die_with_parent if sys.platform == "linux" else None)
 
     async def until_listening(self, timeout_s: float = 15.0) -> float:
         """The monotonic time at which its port was first seen taking connections (polled every 5 ms)."""
