@@ -19,11 +19,13 @@ TRAIN_INPUTS := bot/config.yml bot/domain.yml $(wildcard bot/data/*.yml) $(HAND_
 run: setup $(MODEL)
 	$(APP_PY) -m yinling run
 
-## setup: the two Python environments (cached outside the repo by lock-file hash)
+## setup: the Python environments (cached outside the repo by lock-file hash): the app's, Rasa's, and the real
+##        wyoming-satellite's that the satellite tests drive
 setup:
 	@tools/ensure_debs.sh
 	@tools/ensure_env.sh app
 	@tools/ensure_env.sh rasa
+	@tools/ensure_env.sh satellite
 
 ## data: the same-sound noisy copies of the hand-written training examples
 data: nlu_data/train/generated_noisy.yml nlu_data/heldout/test_noisy.yml

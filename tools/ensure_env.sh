@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
-# Make sure a Python environment matches its lock file:  tools/ensure_env.sh app|rasa
+# Make sure a Python environment matches its lock file:  tools/ensure_env.sh app|rasa|satellite
 #
 # Environments are built once per lock-file hash in a cache outside the repo
 # (YINLING_ENV_CACHE, default ~/.cache/yinling-envs) and linked into the
-# checkout as .venv / .venv-rasa, so fresh clones (CI) reuse them.
+# checkout as .venv / .venv-rasa / .venv-satellite, so fresh clones (CI) reuse them.
+#   app        the gateway, actions' code, the tests (Python 3.11)
+#   rasa       Rasa 3.6.21 (Python 3.10)
+#   satellite  the real wyoming-satellite 1.0.0 for tests/voice/test_real_satellite.py (Python 3.11;
+#              it pins wyoming 1.4.1, the app has 1.10.2)
 set -euo pipefail
-kind=${1:?usage: ensure_env.sh app|rasa}
+kind=${1:?usage: ensure_env.sh app|rasa|satellite}
 cd "$(dirname "$0")/.."
 
 case "$kind" in
-  app)  target=.venv;      lock=requirements/app.lock;  want=3.11 ;;
-  rasa) target=.venv-rasa; lock=requirements/rasa.lock; want=3.10 ;;
+  app)       target=.venv;           lock=requirements/app.lock;       want=3.11 ;;
+  rasa)      target=.venv-rasa;      lock=requirements/rasa.lock;      want=3.10 ;;
+  satellite) target=.venv-satellite; lock=requirements/satellite.lock; want=3.11 ;;
   *) echo "unknown environment: $kind" >&2; exit 2 ;;
 esac
-hash=$(cat "$lock" tools/ensure_env.sh | sha256sum | cut -c1-16)
+# The hash covers the lock file, this environment's line above and how environments are built (all
+# below the "how" marker), so adding an environment to the table rebuilds none of the others.
+hash=$( { cat "$lock"; echo "$kind $target $want"; sed -n '/^# how:/,$p' tools/ensure_env.sh; } \
+        | sha256sum | cut -c1-16)
+
+# how: everything from here on is part of every environment's hash
 
 if [ -f "$target/.lock-hash" ] && [ "$(cat "$target/.lock-hash")" = "$hash" ]; then
   exit 0

@@ -1,7 +1,7 @@
 """A satellite link's liveness, over real sockets with satellites built from the `wyoming` package's
 own server classes: reconnect soon after a satellite comes back, a frozen satellite dropped by its
-unanswered pings, the transcript in the recogniser's language. (The real `wyoming-satellite`
-package pins an older wyoming and needs an environment of its own: issue 15.)"""
+unanswered pings, the transcript in the recogniser's language. (The real `wyoming-satellite` 1.0.0,
+which pins an older wyoming and runs from an environment of its own, is driven in test_real_satellite.py.)"""
 from __future__ import annotations
 
 import asyncio
