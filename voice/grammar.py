@@ -24,6 +24,16 @@ YES_NO_WORDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
 }
 YES_PAYLOAD, NO_PAYLOAD = "/affirm", "/deny"
 
+# Cries for help a satellite listening for its wake word also listens for (voice.satellite_stages): a
+# fallen elder may not say "小银小银" first. Each phrase maps to the words the assistant is given, which
+# its help path knows (zhtext.emergency). "ko" again for the test model: 위험 위험, "danger danger"
+# (the test model does not hear espeak-ng's Korean "살려 주세요" as such).
+EMERGENCY_PHRASES: Mapping[str, Mapping[str, str]] = {
+    "zh": {"救命": "救命", "救命啊": "救命", "救救我": "救救我", "快来人": "快来人", "来人啊": "来人啊",
+           "我摔倒了": "我摔倒了", "摔倒了": "摔倒了"},
+    "ko": {"위험 위험": "救命"},
+}
+
 
 @dataclass(frozen=True)
 class Expectation:

@@ -115,8 +115,14 @@ class Failed:
     message: str
 
 
+@dataclass(frozen=True)
+class NothingHeard:
+    """Listening ended with nothing said and no re-prompt follows: nobody is talking to us (a quiet room
+    after an answer, or the re-prompts were used up). A transport that listens for a wake word goes back to it."""
+
+
 VoiceEvent = Union[SpeechStarted, SpeechStopped, Partial, Transcribed, Answered, AudioStart, AudioChunk, AudioStop,
-                   BargeIn, Failed]
+                   BargeIn, Failed, NothingHeard]
 
 
 @dataclass
@@ -157,6 +163,8 @@ class VoiceSession:
         self._detector: SpeechDetector | None = None
         self._pre_roll: collections.deque[bytes] = collections.deque()
         self._reprompts = 0
+        self._prompt_on_silence = True  # see listen()
+        self.awaiting_reply = False  # the last answer asked something (a question, or choices to pick from)
         self._worker = asyncio.create_task(self._answer_turns(), name=f"voice-{self.conversation_id}")
         self._closed = False
 
@@ -199,6 +207,23 @@ class VoiceSession:
         """A prompt of the transport's own (a phone greeting): spoken like an answer, so the elder
         can talk over it and silence is not counted against them while it plays."""
         await self._start_speaking(text)
+
+    async def listen(self, *, prompt_on_silence: bool = True) -> None:
+        """Listen afresh from the next audio: the transport just heard its wake word, or opens a window for a
+        follow-up after an answer. An utterance in which nobody has spoken yet is dropped (one already in speech
+        goes on). `prompt_on_silence`: whether nothing said is answered with a re-prompt (the elder started
+        talking to us) or ends quietly with NothingHeard (a follow-up nobody took up: never nag an empty room)."""
+        self._prompt_on_silence = prompt_on_silence
+        if prompt_on_silence:
+            self._reprompts = 0
+        if self._utterance is not None and not self._utterance.started:
+            stream, self._utterance = self._utterance.stream, None
+            await asyncio.to_thread(stream.final)  # gives the recogniser back to the pool
+
+    @property
+    def hearing_speech(self) -> bool:
+        """The elder is in the middle of an utterance."""
+        return self._utterance is not None and self._utterance.started
 
     def playback_done(self) -> None:
         """The device says it finished playing the answer."""
@@ -245,7 +270,10 @@ class VoiceSession:
             return
         transcript: Transcript = await asyncio.to_thread(utterance.stream.final)
         if reason == "no_speech":
-            await self._reprompt("no_speech", NO_SPEECH_PROMPT)
+            if self._prompt_on_silence:
+                await self._reprompt("no_speech", NO_SPEECH_PROMPT)
+            else:
+                self._emit(NothingHeard())
             return
         self._emit(SpeechStopped(transcript.audio_s, reason))
         text = transcript.text
@@ -267,6 +295,7 @@ class VoiceSession:
     async def _reprompt(self, kind: str, text: str) -> None:
         self._reprompts += 1
         if self._reprompts > self.settings.max_reprompts:
+            self._emit(NothingHeard())
             return  # stay quiet until the elder speaks; a room is not nagged all day
         self._emit(Answered(text, reprompt=kind))
         await self._start_speaking(text)
@@ -306,6 +335,7 @@ class VoiceSession:
             buttons = tuple(m.buttons) or buttons
         answer = "".join(texts)
         self._expectation = expectation_from_buttons(buttons, self.language)
+        self.awaiting_reply = bool(buttons) or answer.rstrip().endswith(("？", "?"))
         self._emit(Answered(answer, buttons, bool(reply.handed_off), reply.emergency, None,
                               getattr(reply, "help_request_id", None)))
         if answer:

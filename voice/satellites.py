@@ -3,14 +3,14 @@
 A satellite (wyoming-satellite, a Home Assistant Voice device) listens on its port, 10700 by
 convention. For every satellite the voice service's settings provider lists (the enabled `wyoming`
 devices of the services database, through assistant.voice_settings), a link connects, asks the
-satellite to describe itself, tells it to run (`run-satellite`), and then serves each pipeline the
-satellite starts after its wake word or button: audio chunks in; voice-started / voice-stopped,
-transcript, synthesize and the answer audio (audio-start, audio-chunk…, audio-stop) back.
+satellite to describe itself, tells it to run (`run-satellite`), and then serves the pipeline runs the
+satellite asks for, from the stage it names (voice.satellite_stages: the wake word, the elder's words,
+the answer audio, paced so that a barge-in can stop it).
 A satellite that goes away is tried again every second or two for a while (an elder who unplugs
 and replugs the speaker is back at once), then with a growing pause up to Home Assistant's 10 s.
-A link pings its satellite every PING_EVERY_S and drops it when nothing at all has come back for
-LIVENESS_S, so a frozen satellite does not show as connected. A satellite added to the list is
-picked up at the next refresh.
+A link pings its satellite every PING_EVERY_S (and asks one that never answered a ping to describe
+itself) and drops it when nothing at all has come back for LIVENESS_S, so a frozen satellite does not
+show as connected. A satellite added to the list is picked up at the next refresh.
 """
 from __future__ import annotations
 
@@ -37,16 +37,19 @@ from wyoming.vad import VoiceStarted, VoiceStopped
 from voice import pipeline as p
 from voice.audio import PcmFormat
 from voice.errors import AudioError
+from voice.grammar import EMERGENCY_PHRASES
+from voice.satellite_stages import SatellitePipeline
 from voice.service import VoiceService
 from voice.settings import DeviceSettings
 
 logger = logging.getLogger(__name__)
 
-# pauses before each reconnect attempt after a drop: about 12 s of quick tries, then Home Assistant's 10 s
-BACKOFF_S = (0.5, 1.0, 1.0, 1.5, 1.5, 2.0, 2.0, 2.0, 5.0, 10.0)
+# pauses before each reconnect attempt after a drop: about 12 s of quick tries at most 1.5 s apart (a
+# satellite back is reconnected within 2 s, handshake included), then Home Assistant's 10 s
+BACKOFF_S = (0.5, 1.0, 1.0, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 5.0, 10.0)
 PING_EVERY_S = 2.0  # as Home Assistant does
-LIVENESS_S = 5.0
-LEAD_S = 0.5  # answer audio is sent at most this far ahead of its playback: a barge-in can still stop it  # nothing heard for this long, pings included: the satellite is frozen or gone
+LIVENESS_S = 5.0  # nothing heard for this long, pongs and info included: the satellite is frozen or gone
+LEAD_S = 0.5  # answer audio is sent at most this far ahead of its playback: a barge-in can still stop it
 DESCRIBE_TIMEOUT_S = 10.0
 SAMPLES_PER_CHUNK = 1024  # what Home Assistant sends: 64 ms at 16 kHz
 
@@ -96,6 +99,8 @@ class SatelliteLink:
         self._backoff = backoff_s
         self.connected = asyncio.Event()
         self.connections = 0
+        self.answers_pings = False  # the satellite answered a ping on this connection
+        self.stages: SatellitePipeline | None = None  # the current connection's runs
 
     async def run(self) -> None:
         failures = 0
@@ -126,6 +131,7 @@ class SatelliteLink:
             await client.write_event(Describe().event())
             await asyncio.wait_for(self._until_info(client), DESCRIBE_TIMEOUT_S)
             await client.write_event(RunSatellite().event())
+            self.answers_pings = False
             self.connections += 1
             self.connected.set()
             logger.warning("satellite %s (%s:%s) connected, speaking for resident %s", self.device.id, self.host,
@@ -145,7 +151,9 @@ class SatelliteLink:
 
     async def _serve(self, client: AsyncTcpClient) -> None:
         session: p.VoiceSession | None = None
-        forward: asyncio.Task | None = None
+        stages: SatellitePipeline | None = None
+        out: asyncio.Queue = asyncio.Queue()
+        sender = asyncio.create_task(PacedSender(client, self._voice.language).run(out))
         pinger = asyncio.create_task(self._ping(client))
         loop = asyncio.get_running_loop()
         heard = loop.time()
@@ -157,49 +165,64 @@ class SatelliteLink:
                     raise TimeoutError(f"no answer for {LIVENESS_S:.0f} s (pings unanswered)") from None
                 if event is None:
                     raise ConnectionError("satellite closed the connection")
-                heard = loop.time()
+                if _cancel_requested():  # 3.11's wait_for returns a read that finished as the cancel landed
+                    raise asyncio.CancelledError()
+                if sender.done():
+                    sender.result()  # the connection failed while answer audio went out
                 if RunPipeline.is_type(event.type):
-                    if session is None:
-                        session = await self._voice.open_session(device_id=self.device.id, channel="speaker")
-                        forward = asyncio.create_task(self._forward(session, client))
-                elif AudioChunk.is_type(event.type) and session is not None:
-                    chunk = AudioChunk.from_event(event)
+                    if stages is None:
+                        session = await self._voice.open_session(device_id=self.device.id, channel="speaker",
+                                                                 max_reprompts=1)
+                        stages = SatellitePipeline(session, out, self._make_wake, emergencies=self._emergencies(),
+                                                   device_id=self.device.id)
+                        self.stages = stages
+                    await stages.run_pipeline(RunPipeline.from_event(event))
+                elif AudioChunk.is_type(event.type) and stages is not None:
                     try:
-                        session.set_format(PcmFormat(chunk.rate, chunk.channels, chunk.width))
-                        await session.feed(chunk.audio)
+                        await stages.audio(AudioChunk.from_event(event))
                     except AudioError as exc:
                         await client.write_event(Error(text=str(exc), code="bad-audio").event())
-                elif AudioStop.is_type(event.type) and session is not None:
-                    await session.end_of_audio()
-                elif Played.is_type(event.type) and session is not None:
-                    session.playback_done()
+                elif AudioStop.is_type(event.type) and stages is not None:
+                    await stages.audio_stop()
+                elif Played.is_type(event.type) and stages is not None:
+                    stages.played()
                 elif Ping.is_type(event.type):
                     await client.write_event(Pong(text=Ping.from_event(event).text).event())
+                elif Pong.is_type(event.type):
+                    self.answers_pings = True
+                heard = loop.time()  # after handling: our own time (opening a session) is not the satellite's silence
         finally:
-            pinger.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pinger
-            if forward is not None:
-                forward.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await forward
+            for task in (pinger, sender):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            self.stages = None
+            if stages is not None:
+                await stages.close()
             if session is not None:
                 await session.close()
 
-    @staticmethod
-    async def _ping(client: AsyncTcpClient) -> None:
-        """Every PING_EVERY_S: the satellite's pong (or anything else it sends) keeps the link alive."""
+    def _make_wake(self):
+        return self._voice.wake_detector(self.device.wake_phrase)
+
+    def _emergencies(self) -> dict[str, str]:
+        return dict(EMERGENCY_PHRASES.get(self._voice.language, {}))
+
+    async def _ping(self, client: AsyncTcpClient) -> None:
+        """Every PING_EVERY_S: the satellite's pong (or anything else it sends) keeps the link alive.
+        Satellites on wyoming before 1.5 (wyoming-satellite 1.0.0) know no ping and, in a quiet room, send
+        nothing: until one has answered a ping, it is also asked to describe itself, which every satellite
+        answers."""
         while True:
             await asyncio.sleep(PING_EVERY_S)
             await client.write_event(Ping().event())
-
-    @staticmethod
-    async def _forward(session: p.VoiceSession, client: AsyncTcpClient) -> None:
-        await PacedSender(client, session.language).run(session.events)
+            if not self.answers_pings:
+                await client.write_event(Describe().event())
 
 
 class PacedSender:
-    """Sends a session's events to the satellite, the answer audio paced near real time.
+    """Sends a session's events (and Wyoming events of the stages, as they are) to the satellite, the
+    answer audio paced near real time.
 
     Synthesis is far faster than speech (11 s of answer in under 170 ms), and a satellite plays what
     it was sent: sent in one burst, an answer cannot be stopped when the elder speaks over it. So
@@ -263,7 +286,7 @@ class PacedSender:
                     sent_s += len(out.payload or b"") / 2 / self._rate
                     left -= len(out.payload or b"")
                 continue
-            for out in wyoming_events(event, self._language):
+            for out in ([event] if isinstance(event, Event) else wyoming_events(event, self._language)):
                 await self._client.write_event(out)
 
 

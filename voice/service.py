@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from common import apologies
 from voice.asr import POOL_SIZE, Recognizer, VoskRecognizer
 from voice.errors import ModelNotFound
+from voice.grammar import EMERGENCY_PHRASES
 from voice.models import TEST_MODEL, model_language, resolve_model_path
 from voice.pipeline import (
     ASR_RATE,
@@ -29,6 +30,7 @@ from voice.postprocess import Normalizer
 from voice.settings import VoiceSettingsProvider
 from voice.tts import ELDER_RATE_WPM, Pyttsx3Synthesizer, Synthesizer, VoiceSettings
 from voice.vad import EndpointSettings
+from voice.wake import DEFAULT_WAKE_PHRASES, WakeDetector, WakePhraseUnusable
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +125,7 @@ class VoiceService:
     async def open_session(self, *, resident_id: str | None = None, device_id: str | None = None,
                            channel: str = "speaker", out_rate: int = 16000,
                            conversation_id: str | None = None, guest_id: str | None = None,
-                           assistant: Assistant | None = None) -> VoiceSession:
+                           assistant: Assistant | None = None, max_reprompts: int | None = None) -> VoiceSession:
         """Raises UnknownSpeaker (voice.errors) for a resident or device the settings provider does not know.
 
         `guest_id`: a caller nobody registered (the hotline serves them for information) talks under
@@ -143,9 +145,26 @@ class VoiceService:
             voice = VoiceSettings(rate_wpm=resident.rate_wpm or ELDER_RATE_WPM,
                                   volume=resident.volume if resident.volume is not None else 1.0)
         settings = SessionSettings(endpoint=endpoint, out_rate=out_rate, barge_in=self.config.barge_in)
+        if max_reprompts is not None:
+            settings = replace(settings, max_reprompts=max_reprompts)
         return VoiceSession(resident_id=speaker_id, recognizer=self.recognizer, synthesizer=self.synthesizer,
                             assistant=assistant or self.assistant, settings=settings, voice=voice, channel=channel,
                             language=self.language, conversation_id=conversation_id, normalizer=self.normalizer)
+
+    def wake_detector(self, phrase: str | None = None) -> WakeDetector:
+        """A detector for `phrase` (None: the default of the recogniser's language) and the language's cries
+        for help (voice.grammar.EMERGENCY_PHRASES) on the shared recogniser pool (start() first). Raises WakePhraseUnusable when the model cannot hear the phrase; a device's own
+        phrase that cannot be heard falls back to the default, which is logged."""
+        if not isinstance(self.recognizer, VoskRecognizer):
+            raise WakePhraseUnusable("wake words need the Vosk recogniser")
+        default = DEFAULT_WAKE_PHRASES.get(self.language, DEFAULT_WAKE_PHRASES["zh"])
+        cries = tuple(EMERGENCY_PHRASES.get(self.language, {}))
+        if phrase:
+            try:
+                return WakeDetector(self.recognizer, (phrase, *cries))
+            except WakePhraseUnusable as exc:
+                logger.warning("%s; listening for %s instead", exc, " / ".join(default))
+        return WakeDetector(self.recognizer, (*default, *cries))
 
     async def close(self) -> None:
         if self.synthesizer is not None:

@@ -59,10 +59,14 @@ async def test_a_satellite_that_comes_back_is_reconnected_within_2_s(unused_tcp_
 
 
 class _Frozen(AsyncEventHandler):
-    """Describes itself, then hangs: the process is alive and the socket open, nothing answers."""
+    """Describes itself once, then hangs: the process is alive and the socket open, nothing answers
+    (neither the pings nor the describe probes of a satellite that never answered a ping)."""
+
+    described = False
 
     async def handle_event(self, event: Event) -> bool:
-        if Describe.is_type(event.type):
+        if Describe.is_type(event.type) and not self.described:
+            self.described = True
             await self.write_event(Info(satellite=Satellite(
                 name="frozen", attribution=Attribution(name="test", url="https://example.invalid"),
                 installed=True, description="frozen", version="1")).event())
