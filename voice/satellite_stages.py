@@ -33,13 +33,11 @@ from typing import Any
 from wyoming.asr import Transcribe
 from wyoming.audio import AudioChunk
 from wyoming.error import Error
-from wyoming.event import Event
 from wyoming.pipeline import PipelineStage, RunPipeline
 from wyoming.wake import Detect, Detection
 
 from voice import pipeline as p
 from voice.audio import PcmFormat, Resampler
-from voice.errors import AudioError
 
 logger = logging.getLogger(__name__)
 
@@ -302,4 +300,4 @@ def _without_leading_zeros(data: bytes, frame: int) -> bytes:
     return data[start - start % max(1, frame):]
 
 
-__all__ = ["SatellitePipeline", "Stage", "RESUME_S", "AudioError"]
+__all__ = ["SatellitePipeline", "Stage", "RESUME_S"]

@@ -35,7 +35,6 @@ from wyoming.tts import Synthesize
 from wyoming.vad import VoiceStarted, VoiceStopped
 
 from voice import pipeline as p
-from voice.audio import PcmFormat
 from voice.errors import AudioError
 from voice.grammar import EMERGENCY_PHRASES
 from voice.satellite_stages import SatellitePipeline

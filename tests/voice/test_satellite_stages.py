@@ -22,11 +22,11 @@ from tests.voice.test_pipeline import Scripted
 from voice import pipeline as p
 from voice.asr import VoskRecognizer
 from voice.audio import parse_wav, to_mono16
+from voice.grammar import EMERGENCY_PHRASES
 from voice.models import resolve_model_path
 from voice.satellite_stages import SatellitePipeline, Stage
 from voice.tts import Pyttsx3Synthesizer
 from voice.vad import EndpointSettings
-from voice.grammar import EMERGENCY_PHRASES
 from voice.wake import DEFAULT_WAKE_PHRASES, WakeDetector
 
 pytestmark = pytest.mark.asyncio
