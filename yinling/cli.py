@@ -6,7 +6,6 @@ import contextlib
 import os
 import signal
 import sys
-import time
 import uuid
 from datetime import date
 
@@ -15,6 +14,7 @@ import httpx
 from common.service_key import auth_header
 from yinling import voice_cmds
 from yinling.stack import Stack, StackConfig, StackError
+from yinling.supervisor import Supervisor, supervisor_logger
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -35,6 +35,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"Could not start: {e}", file=sys.stderr)
         stack.stop()
         return 1
+    except KeyboardInterrupt:  # Ctrl-C while starting: stop what has started
+        stack.stop()
+        return 130
     print(
         "\n银龄 Yinling is running.\n"
         f"  Chat in a terminal:     .venv/bin/python -m yinling chat                 (as resident r-0001)\n"
@@ -58,6 +61,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         flush=True,
     )
     say_which_voice_model(first_start)
+    supervised_log = supervisor_logger(config.log_dir)
+    supervisor = Supervisor(stack, list(stack.processes), start_timeout_s=config.start_timeout_s)
+    pauses = ", ".join(f"{p:g}" for p in supervisor.backoff.pauses_s)
+    print(f"A process that dies is restarted (after {pauses} s; the others keep serving); what happens is "
+          f"said here and in {supervised_log}.", flush=True)
     stopping = False
 
     def on_signal(signum, frame):
@@ -67,12 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        while not stopping:
-            for proc in stack.processes.values():
-                if proc.popen.poll() is not None:
-                    print(f"{proc.name} stopped unexpectedly; see {proc.log}", file=sys.stderr)
-                    stopping = True
-            time.sleep(1)
+        supervisor.run(until=lambda: stopping)  # in this thread: the children die with the thread that started them
     finally:
         stack.stop()  # first: printing may fail when the terminal or a pipe is gone
         with contextlib.suppress(OSError):

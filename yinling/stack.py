@@ -1,10 +1,15 @@
 """Start and stop the whole assistant: Rasa, the action server and the gateway.
 
 Used by `yinling run` (and so `make run`) and by the end-to-end tests, so the
-tests exercise exactly what a person starts.
+tests exercise exactly what a person starts. Each process's command is one
+`Command` (`Stack.command`), which the systemd units in deploy/systemd repeat
+(tests/yinling/test_systemd_units.py keeps the two the same). Keeping crashed
+processes running is yinling.supervisor's work: it uses the per-process
+primitives here (start_process, exit_status, ready, warm_up, kill).
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -26,18 +31,22 @@ class StackError(YinlingError, RuntimeError):
     code = "stack_failed"
 
 
-def _own_group_dying_with_parent() -> None:
-    """In the child: its own process group (so we can stop it with its children),
-    and SIGTERM when the runner dies, even by SIGKILL, so nothing is orphaned."""
-    os.setsid()
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:  # not Linux: stop() still cleans up on a normal exit
-        pass
-
-
 PR_SET_PDEATHSIG = 1
+PROCESS_NAMES = ("actions", "rasa", "gateway")  # the order they start in
+
+try:  # loaded here, not in the child: a dlopen between fork and exec can deadlock when threads run
+    _LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
+except OSError:  # not Linux: stop() still cleans up on a normal exit
+    _LIBC = None
+
+
+def _dying_with_parent() -> None:
+    """In the child (which start_new_session already put in its own process group, so we can stop
+    it with its children): SIGTERM when the runner dies, even by SIGKILL, so nothing is orphaned.
+    Linux sends it when the *thread* that started the child ends: whoever restarts processes must
+    do it from a thread that lives as long as the stack (yinling run: the main thread)."""
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -65,11 +74,21 @@ class StackConfig:
         return f"http://{self.host}:{self.actions_port}"
 
 
+@dataclass(frozen=True)
+class Command:
+    """How one process of the stack is started: the program and its arguments, and where."""
+
+    name: str
+    argv: tuple[str, ...]
+    cwd: Path
+
+
 @dataclass
 class Process:
     name: str
     popen: subprocess.Popen
     log: Path
+    started_at: float = field(default_factory=time.monotonic)
 
 
 class Stack:
@@ -108,40 +127,54 @@ class Stack:
         return Path(handle.name)
 
     # -- processes ---------------------------------------------------------
-    def _spawn(self, name: str, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+    def command(self, name: str) -> Command:
+        """The command of `actions`, `rasa` or `gateway` for this configuration."""
+        c = self.config
+        if name == "actions":
+            return Command(name, (str(APP_PYTHON), "-m", "actions.server", "--host", c.host,
+                                  "--port", str(c.actions_port)), ROOT)
+        if name == "rasa":
+            if self._endpoints_file is None or not self._endpoints_file.exists():
+                self._endpoints_file = self._write_endpoints()
+            return Command(name, (str(RASA_PYTHON), "-m", "rasa_ext.serve", "run", "--enable-api",
+                                  "-i", c.host, "-p", str(c.rasa_port), "--model", str(c.model),
+                                  "--endpoints", str(self._endpoints_file), "--credentials", "credentials.yml"),
+                           BOT)
+        if name == "gateway":
+            return Command(name, (str(APP_PYTHON), "-m", "uvicorn", "yinling.serve:create_app", "--factory",
+                                  "--host", c.host, "--port", str(c.gateway_port), "--log-level", "warning"), ROOT)
+        raise KeyError(f"no process called {name!r}; the stack has {', '.join(PROCESS_NAMES)}")
+
+    def _spawn(self, command: Command) -> None:
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
-        log = self.config.log_dir / f"{name}.log"
-        out = open(log, "ab")
-        popen = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                 preexec_fn=_own_group_dying_with_parent)
-        self.processes[name] = Process(name, popen, log)
+        log = self.config.log_dir / f"{command.name}.log"
+        with open(log, "ab") as out:  # the child has its own copy of the descriptor
+            out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {command.name}\n".encode())
+            out.flush()
+            popen = subprocess.Popen(command.argv, cwd=command.cwd, env=self._env(), stdout=out,
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=_dying_with_parent)
+        self.processes[command.name] = Process(command.name, popen, log)
+
+    def start_process(self, name: str) -> None:
+        """Starts one process (again, after it died: the old one must have exited)."""
+        old = self.processes.get(name)
+        if old is not None:
+            if old.popen.poll() is None:
+                raise StackError(f"{name} is still running (pid {old.popen.pid})")
+            # what the dead process started and left behind (its group outlives it): not two of anything
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(old.popen.pid, signal.SIGKILL)
+        self._spawn(self.command(name))
 
     def start_actions(self) -> None:
-        self._spawn(
-            "actions",
-            [str(APP_PYTHON), "-m", "actions.server", "--host", self.config.host,
-             "--port", str(self.config.actions_port)],
-            ROOT, self._env(),
-        )
+        self.start_process("actions")
 
     def start_rasa(self) -> None:
-        self._endpoints_file = self._write_endpoints()
-        self._spawn(
-            "rasa",
-            [str(RASA_PYTHON), "-m", "rasa_ext.serve", "run", "--enable-api",
-             "-i", self.config.host, "-p", str(self.config.rasa_port),
-             "--model", str(self.config.model),
-             "--endpoints", str(self._endpoints_file), "--credentials", "credentials.yml"],
-            BOT, self._env(),
-        )
+        self.start_process("rasa")
 
     def start_gateway(self) -> None:
-        self._spawn(
-            "gateway",
-            [str(APP_PYTHON), "-m", "uvicorn", "yinling.serve:create_app", "--factory",
-             "--host", self.config.host, "--port", str(self.config.gateway_port), "--log-level", "warning"],
-            ROOT, self._env(),
-        )
+        self.start_process("gateway")
 
     def start(self) -> None:
         self.start_actions()
@@ -149,42 +182,58 @@ class Stack:
         self.start_gateway()
         self.wait_ready()
 
+    def health_url(self, name: str) -> str:
+        return {"actions": f"{self.config.actions_url}/health",
+                "rasa": f"{self.config.rasa_url}/status",
+                "gateway": f"{self.config.gateway_url}/api/health"}[name]
+
+    def ready(self, name: str) -> bool:
+        """One look: does `name` answer its health check (Rasa: with its model loaded)?"""
+        try:
+            response = httpx.get(self.health_url(name), timeout=2)
+            if response.status_code != 200:
+                return False
+            return bool(response.json().get("model_file")) if name == "rasa" else True
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    def exit_status(self, name: str) -> int | None:
+        """None while `name` runs; its return code once it exited (negative: killed by that signal).
+        KeyError for a process this stack never started or has stopped."""
+        return self.processes[name].popen.poll()
+
+    def pid(self, name: str) -> int:
+        return self.processes[name].popen.pid
+
+    def started_at(self, name: str) -> float:
+        """When `name` was started (time.monotonic)."""
+        return self.processes[name].started_at
+
+    def log_path(self, name: str) -> Path:
+        return self.config.log_dir / f"{name}.log"
+
+    def kill(self, name: str) -> None:
+        """SIGKILL to `name` and its children (a process that will not come up)."""
+        self.stop(name, kill=True)
+
     def wait_ready(self) -> None:
         deadline = time.monotonic() + self.config.start_timeout_s
-        checks = {
-            "actions": f"{self.config.actions_url}/health",
-            "rasa": f"{self.config.rasa_url}/status",
-            "gateway": f"{self.config.gateway_url}/api/health",
-        }
-        pending = {k: v for k, v in checks.items() if k in self.processes}
+        pending = [name for name in PROCESS_NAMES if name in self.processes]
         while pending:
-            for name, url in list(pending.items()):
+            for name in list(pending):
                 proc = self.processes[name]
                 if proc.popen.poll() is not None:
                     raise StackError(f"{name} exited with {proc.popen.returncode}; see {proc.log}")
-                try:
-                    ok = httpx.get(url, timeout=2).status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                if ok and name == "rasa":
-                    ok = self._rasa_model_loaded()
-                if ok:
-                    pending.pop(name)
+                if self.ready(name):
+                    pending.remove(name)
             if pending and time.monotonic() > deadline:
                 raise StackError(f"not ready after {self.config.start_timeout_s:.0f} s: {sorted(pending)}")
             time.sleep(0.5)
-        self._warm_up()
+        self.warm_up("rasa")
 
-    def _rasa_model_loaded(self) -> bool:
-        try:
-            status = httpx.get(f"{self.config.rasa_url}/status", timeout=2).json()
-        except (httpx.HTTPError, ValueError):
-            return False
-        return bool(status.get("model_file"))
-
-    def _warm_up(self) -> None:
-        """One parse so no elder pays for first-use costs inside Rasa."""
-        if "rasa" in self.processes:
+    def warm_up(self, name: str) -> None:
+        """One parse so no elder pays for first-use costs inside Rasa (jieba's dictionary: ~1.7 s)."""
+        if name == "rasa" and "rasa" in self.processes:
             httpx.post(f"{self.config.rasa_url}/model/parse", json={"text": "你好"}, timeout=30)
 
     def died(self) -> dict[str, str]:
