@@ -1,3 +1,5 @@
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
@@ -5,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.errors import InvalidRequest, UnknownResident
+from services.facade import Services
 from services.models import AuditEntry, HelpRequest
 
 from .conftest import NOW, new_key
@@ -183,3 +186,31 @@ def test_notifications_after_an_id(services):
     services.mark_notification_delivered(new[0].id)
     assert [n.id for n in services.notifications_after(mark)] == [n.id for n in new]  # delivered or not
     assert services.notifications_after(new[-1].id) == []
+
+
+def test_escalation_runs_from_the_database_once_whoever_stored_the_request(db_url, services, clock, tmp_path):
+    """The request was stored by a process that then died (its Services is closed); two other gateways
+    check for overdue help at the same moment: it escalates, once (the level is compared and set in one
+    UPDATE), with one escalation notice."""
+    creator = Services(db_url, clock=clock, outbox=tmp_path / "creator.jsonl")
+    view = creator.raise_help("r-0005", "救命", "phone", new_key("help"))
+    creator.close()  # the process that took the call is gone
+    gateways = [Services(db_url, clock=clock, outbox=tmp_path / f"gw{i}.jsonl") for i in range(2)]
+    try:
+        at = NOW + timedelta(minutes=3)
+        barrier = threading.Barrier(len(gateways))
+
+        def check(gateway: Services) -> list:
+            barrier.wait()
+            return [r.id for r in gateway.escalate_overdue(at)]
+
+        with ThreadPoolExecutor(len(gateways)) as pool:
+            results = list(pool.map(check, gateways))
+        assert sum(r.count(view.id) for r in results) == 1, results
+        notices = [n for n in services.pending_notifications("operator")
+                   if n.help_request_id == view.id and n.kind == "escalation"]
+        assert len(notices) == 1
+        assert [r for r in services.open_help_requests() if r.id == view.id][0].escalation_level == 1
+    finally:
+        for gateway in gateways:
+            gateway.close()
