@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
+import sys
 from typing import Any
 
 from rasa_sdk import utils
@@ -27,11 +29,24 @@ class DomainOptionalExecutor(ActionExecutor):
         return self.domain or {}
 
 
+def _can_listen(host: str, port: int) -> str | None:
+    """None when host:port can be listened on, else why not. Sanic logs a failed bind and returns as if it
+    had been stopped, so the server would exit 0 and a supervisor could not tell it failed."""
+    try:
+        with socket.create_server((host, port), reuse_port=False):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Yinling action server")
     parser.add_argument("--port", type=int, default=int(os.environ.get("YINLING_ACTIONS_PORT", 5055)))
     parser.add_argument("--host", default=os.environ.get("YINLING_ACTIONS_HOST", "127.0.0.1"))
     args = parser.parse_args(argv)
+    problem = _can_listen(args.host, args.port)
+    if problem is not None:
+        sys.exit(f"Yinling action server: cannot listen on {args.host}:{args.port}: {problem}")
     os.environ["SANIC_HOST"] = args.host  # rasa_sdk.endpoint.run reads the host from here
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging("INFO")
