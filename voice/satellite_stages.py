@@ -27,7 +27,7 @@ import collections
 import contextlib
 import enum
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from wyoming.asr import Transcribe
@@ -51,9 +51,6 @@ class Stage(enum.Enum):
     IDLE = "idle"  # no run: audio is dropped, as Home Assistant drops it
     WAKE = "wake"  # listening for the wake phrase only
     ASR = "asr"  # the elder's words go to the conversation (and its answers come back)
-
-
-Send = Callable[[Any], Awaitable[None]] | Callable[[Any], None]
 
 
 class SatellitePipeline:
@@ -100,8 +97,11 @@ class SatellitePipeline:
             # the satellite streams again after stopping mid-run: the same run goes on
             self._paused_at, self._strip_zeros = None, True
             return
-        if start == PipelineStage.WAKE and self.stage == Stage.ASR and self._listening_since is not None:
-            # listening for a follow-up, and a VAD satellite heard the elder: no wake word needed
+        if start == PipelineStage.WAKE and self.stage == Stage.ASR and (
+                self._listening_since is not None or self._answer_playing or self._reprompt_playing
+                or self.session.hearing_speech):
+            # a VAD satellite heard the elder while we listen for a follow-up, or over the answer (a
+            # barge-in): no wake word needed
             self._paused_at, self._strip_zeros = None, True
             return
         self._paused_at = None
@@ -267,9 +267,9 @@ class SatellitePipeline:
                 await session.listen(prompt_on_silence=False)
             return
         timeout = session.settings.endpoint.no_speech_timeout_s
-        if (self.stage == Stage.ASR and self._listening_since is not None and not self._answer_playing
-                and not self._reprompt_playing and session.idle and not session.hearing_speech and now - self._listening_since > timeout + 1.0
-                and now - self._last_audio > 1.0):
+        quiet = (self.stage == Stage.ASR and self._listening_since is not None and session.idle
+                 and not (self._answer_playing or self._reprompt_playing or session.hearing_speech))
+        if quiet and now - self._listening_since > timeout + 1.0 and now - self._last_audio > 1.0:
             await self._back_to_start()  # nothing streamed, nothing said: the room is quiet
 
     # --- helpers --------------------------------------------------------------------------------
