@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -62,6 +63,14 @@ def assert_restored(url: str, tmp_path: Path, help_id: int, order_id: int) -> No
         assert new.id in [o.id for o in svc.upcoming_orders("r-0001", TODAY)]
     finally:
         svc.close()
+
+
+def wait_for(condition, thread: threading.Thread, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert thread.is_alive(), "the writer stopped"
+        assert time.monotonic() < deadline, "the writer made no progress"
+        time.sleep(0.01)
 
 
 def mode(path: Path) -> int:
@@ -131,12 +140,10 @@ def test_sqlite_backup_while_the_gateway_writes(tmp_path):
     thread = threading.Thread(target=write)
     thread.start()
     try:
-        while len(written) < 5:
-            stop.wait(0.01)
+        wait_for(lambda: len(written) >= 5, thread)
         info = backup.backup(tmp_path / "busy.backup", url)
         after = len(written)
-        while len(written) < after + 5:  # the writer went on committing after the copy
-            stop.wait(0.01)
+        wait_for(lambda: len(written) >= after + 5, thread)  # the writer went on committing after the copy
     finally:
         stop.set()
         thread.join(10)
