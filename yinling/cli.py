@@ -139,11 +139,38 @@ def cmd_db(args: argparse.Namespace) -> int:
     from services.facade import Services
     from services.migrate import upgrade
 
+    if args.action in ("backup", "restore"):
+        return cmd_db_backup(args)
     if args.action == "upgrade":
         upgrade(args.database_url)
     else:
         Services(args.database_url).create_all_and_seed(date.fromisoformat(args.today) if args.today else None)
     print("ok")
+    return 0
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    """`db backup FILE` / `db restore FILE --database-url URL [--force]` (services.backup does the work)."""
+    from services import backup
+
+    if not args.file:
+        print(f"yinling db {args.action}: give the backup FILE", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "backup":
+            info = backup.backup(args.file, args.database_url)
+            print(f"backup of the {info.kind} database written to {info.path} ({info.size_bytes} bytes, mode 0600; "
+                  "it holds personal data)")
+        else:
+            if not args.database_url:
+                print("yinling db restore: --database-url URL is required (the fresh database to restore into)",
+                      file=sys.stderr)
+                return 2
+            info = backup.restore(args.file, args.database_url, force=args.force)
+            print(f"restored {info.path} into the {info.kind} database and migrated it to the newest revision")
+    except backup.BackupError as e:
+        print(f"yinling db {args.action}: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -186,9 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     chat.add_argument("--url", default="http://127.0.0.1:8000")
     chat.set_defaults(func=cmd_chat)
 
-    db = sub.add_parser("db", help="migrate or seed the services database")
-    db.add_argument("action", choices=["upgrade", "seed"])
-    db.add_argument("--database-url", default=None)
+    db = sub.add_parser("db", help="migrate, seed, back up or restore the services database")
+    db.add_argument("action", choices=["upgrade", "seed", "backup", "restore"])
+    db.add_argument("file", nargs="?", help="backup/restore: the backup file")
+    db.add_argument("--database-url", default=None, help="default: YINLING_DATABASE_URL or var/yinling.db "
+                    "(restore: required, a fresh database)")
+    db.add_argument("--force", action="store_true", help="restore: replace what the database holds")
     db.add_argument("--today", default=None, help="YYYY-MM-DD the seed menus start from")
     db.set_defaults(func=cmd_db)
 
