@@ -12,11 +12,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from typing import Any
 
 from rasa_sdk import utils
 from rasa_sdk.endpoint import run
 from rasa_sdk.executor import ActionExecutor
+
+from services import config, production
+from services.db import make_engine
 
 
 class DomainOptionalExecutor(ActionExecutor):
@@ -25,6 +29,16 @@ class DomainOptionalExecutor(ActionExecutor):
             self.domain = payload["domain"]
             self.domain_digest = payload.get("domain_digest")
         return self.domain or {}
+
+
+def refuse_unless_ready(host: str) -> production.Report:
+    """Production mode: ProductionRefused before listening when anything is not fit for it (services.production)."""
+    engine = make_engine(config.database_url())
+    try:
+        report = production.check(engine, [production.Listener("actions", host)])
+    finally:
+        engine.dispose()
+    return production.enforce(report, who="action server", log=logging.getLogger("actions.server"))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -36,6 +50,11 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging("INFO")
     utils.update_sanic_log_level()
+    try:
+        refuse_unless_ready(args.host)
+    except production.ProductionRefused as e:
+        print(e, file=sys.stderr, flush=True)
+        sys.exit(2)
     executor = DomainOptionalExecutor()
     executor.register_package("actions")
     run(executor, port=args.port, cors_origins=None, endpoints="")
