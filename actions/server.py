@@ -20,6 +20,9 @@ from rasa_sdk import utils
 from rasa_sdk.endpoint import run
 from rasa_sdk.executor import ActionExecutor
 
+from services import config, production
+from services.db import make_engine
+
 
 class DomainOptionalExecutor(ActionExecutor):
     def update_and_return_domain(self, payload: dict[str, Any], action_name: str) -> dict[str, Any]:
@@ -39,6 +42,16 @@ def _can_listen(host: str, port: int) -> str | None:
         return exc.strerror or str(exc)
 
 
+def refuse_unless_ready(host: str) -> production.Report:
+    """Production mode: ProductionRefused before listening when anything is not fit for it (services.production)."""
+    engine = make_engine(config.database_url())
+    try:
+        report = production.check(engine, [production.Listener("actions", host)])
+    finally:
+        engine.dispose()
+    return production.enforce(report, who="action server", log=logging.getLogger("actions.server"))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Yinling action server")
     parser.add_argument("--port", type=int, default=int(os.environ.get("YINLING_ACTIONS_PORT", 5055)))
@@ -51,6 +64,11 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging("INFO")
     utils.update_sanic_log_level()
+    try:
+        refuse_unless_ready(args.host)
+    except production.ProductionRefused as e:
+        print(e, file=sys.stderr, flush=True)
+        sys.exit(2)
     executor = DomainOptionalExecutor()
     executor.register_package("actions")
     run(executor, port=args.port, cors_origins=None, endpoints="")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import sys
 from datetime import datetime, timedelta, timezone
 
 from fastapi import FastAPI
@@ -21,6 +23,7 @@ from gateway.deps import Companion, Companions, GatewayParts
 from gateway.headers import SecurityHeaders
 from gateway.routes.pages import STATIC
 from gateway.settings import Settings
+from services import production
 from services.facade import Services
 from voice.service import VoiceService
 
@@ -59,7 +62,16 @@ async def _start_voice(voice: VoiceService) -> None:
 
 def create_app(settings: Settings | None = None, services: Services | None = None, *,
                companions: Companions | None = None) -> FastAPI:
-    parts = GatewayParts.build(settings or Settings.from_env(), services or Services(), companions)
+    settings = settings or Settings.from_env()
+    ours, services = services is None, services or Services()
+    try:  # production mode refuses here, before anything is made (the service key file) or listens
+        production.enforce(production.check(services.engine, production.gateway_listeners(
+            os.environ, sys.argv, settings.rasa_url, settings.actions_url)), who="gateway", log=logger)
+    except production.ProductionRefused:
+        if ours:
+            services.close()
+        raise
+    parts = GatewayParts.build(settings, services, companions)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):

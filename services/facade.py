@@ -162,15 +162,19 @@ class Services:
         """Raises ServiceUnavailable unless the database answers."""
         self._run(lambda session: session.execute(text("SELECT 1")).scalar_one())
 
-    def create_all_and_seed(self, today: Optional[date] = None) -> None:
-        """Migrate to the newest schema with Alembic, then add the demo data (idempotent)."""
-        from services.seed import seed
-
+    def migrate(self) -> None:
+        """Migrate to the newest schema with Alembic (no demo data: what production mode starts with)."""
         try:
             with self.engine.begin() as connection:
                 upgrade(connection=connection)
         except (OperationalError, InterfaceError) as exc:
             raise ServiceUnavailable("database unavailable for migration") from exc
+
+    def create_all_and_seed(self, today: Optional[date] = None) -> None:
+        """Migrate to the newest schema with Alembic, then add the demo data (idempotent)."""
+        from services.seed import seed
+
+        self.migrate()
         self._run(seed, today or self.today())
 
     # --- residents ------------------------------------------------------------------------------

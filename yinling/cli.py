@@ -18,14 +18,24 @@ from yinling.supervisor import Supervisor, supervisor_logger
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from services import production
     from services.facade import Services
 
-    services = Services(args.database_url)
-    services.create_all_and_seed()  # migrate + top up demo menus from today (China time)
     config = StackConfig(
         rasa_port=args.rasa_port, actions_port=args.actions_port, gateway_port=args.gateway_port,
         database_url=args.database_url,
     )
+    services = Services(args.database_url)
+    try:  # before anything is migrated, seeded or spawned
+        production.enforce(production_report(services, config), who="yinling run")
+    except production.ProductionRefused as e:
+        services.close()
+        print(e, file=sys.stderr, flush=True)
+        return 2
+    if production.is_production():
+        services.migrate()  # no demo data in production
+    else:
+        services.create_all_and_seed()  # migrate + top up demo menus from today (China time)
     stack = Stack(config)
     first_start = fetch_voice_model()  # before the gateway starts: it loads the model it finds
     print("启动中 Starting Rasa, the action server and the gateway (about 30 s)…", flush=True)
@@ -81,6 +91,35 @@ def cmd_run(args: argparse.Namespace) -> int:
         with contextlib.suppress(OSError):
             print("Stopped.", flush=True)
     return 0
+
+
+def production_report(services, config: StackConfig):
+    """What production mode finds for this database and the listeners `yinling run` starts."""
+    from services import production
+
+    listeners = [production.Listener(name, config.host) for name in ("gateway", "rasa", "actions")]
+    return production.check(services.engine, listeners + production.sip_listener(os.environ))
+
+
+def cmd_check_production(args: argparse.Namespace) -> int:
+    from services import production
+    from services.facade import Services
+
+    services = Services(args.database_url)
+    try:
+        report = production_report(services, StackConfig(database_url=args.database_url))
+    finally:
+        services.close()
+    mode = "production" if production.is_production() else "development"
+    for listener in report.allowed_public:
+        print(f"warning: the {listener.label} listens on public address {listener.host or 'every interface'} "
+              f"({production.ALLOW_PUBLIC}=1 says it is meant)")
+    if not report.findings:
+        print(f"ok: nothing blocks production mode (now in {mode} mode)")
+        return 0
+    print(report.message().replace("refuses to start", "would refuse to start", 1) if mode == "development"
+          else report.message())
+    return 1
 
 
 def fetch_voice_model():
@@ -207,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--gateway-port", type=int, default=8000)
     run.add_argument("--database-url", default=None, help="default: YINLING_DATABASE_URL or var/yinling.db")
     run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check-production", help="list what keeps this setup out of production mode "
+                           "(YINLING_ENV=production); exits 1 when anything does")
+    check.add_argument("--database-url", default=None, help="default: YINLING_DATABASE_URL or var/yinling.db")
+    check.set_defaults(func=cmd_check_production)
 
     chat = sub.add_parser("chat", help="chat with the running assistant in this terminal")
     chat.add_argument("--sender", default="r-0001", help="resident id (default r-0001)")
