@@ -231,13 +231,15 @@ def gateway_listeners(env: Mapping[str, str], argv: Sequence[str], rasa_url: str
 
 # -- all of it -----------------------------------------------------------------------------------
 def check(engine: Engine | None, listeners: Sequence[Listener], *, env: Mapping[str, str] | None = None,
-          key_path: Path | None = None, salt: str | None = None) -> Report:
-    """Every check; `engine` None skips the accounts (no database to look at)."""
+          key_path: Path | None = None, salt: str | None = None, accounts: bool | None = None) -> Report:
+    """Every check; `engine` None skips the accounts (no database to look at). `accounts`: whether to verify
+    the demo accounts' passwords (argon2, about 0.5 s each at production cost); by default only in
+    production mode, so a development start does not pay for a warning nobody acts on."""
     env = os.environ if env is None else env
     report = check_listeners(listeners, public_allowed(env))
     findings = check_id_salt(config.id_salt() if salt is None else salt)
     findings += check_service_key(key_path or key_file(), env)
-    if engine is not None:
+    if engine is not None and (is_production(env) if accounts is None else accounts):
         findings += check_demo_accounts(engine)
     report.findings[:0] = findings
     return report

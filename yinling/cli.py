@@ -93,12 +93,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def production_report(services, config: StackConfig):
-    """What production mode finds for this database and the listeners `yinling run` starts."""
+def production_report(services, config: StackConfig, *, accounts: bool | None = None):
+    """What production mode finds for this database and the listeners `yinling run` starts (`accounts`:
+    services.production.check's; check-production always verifies them)."""
     from services import production
 
     listeners = [production.Listener(name, config.host) for name in ("gateway", "rasa", "actions")]
-    return production.check(services.engine, listeners + production.sip_listener(os.environ))
+    return production.check(services.engine, listeners + production.sip_listener(os.environ), accounts=accounts)
 
 
 def cmd_check_production(args: argparse.Namespace) -> int:
@@ -107,7 +108,7 @@ def cmd_check_production(args: argparse.Namespace) -> int:
 
     services = Services(args.database_url)
     try:
-        report = production_report(services, StackConfig(database_url=args.database_url))
+        report = production_report(services, StackConfig(database_url=args.database_url), accounts=True)
     finally:
         services.close()
     mode = "production" if production.is_production() else "development"
