@@ -43,6 +43,7 @@ $(MODEL): $(TRAIN_INPUTS)
 
 ## test: everything (services on SQLite and PostgreSQL, NLU, real Rasa end to end)
 test: setup $(MODEL)
+	@tools/ensure_debs.sh test
 	$(RASA_PY) -m pytest -q -p no:cacheprovider --durations=10 tests/rasa tests/nlu tests/zhtext
 	$(APP_PY) -m pytest -q -p no:cacheprovider --durations=25 tests --ignore=tests/rasa --ignore=tests/nlu
 
