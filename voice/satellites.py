@@ -113,6 +113,10 @@ class SatelliteLink:
                 elif failures in (0, len(self._backoff) - 1):  # the first miss, and when the pause is longest
                     logger.warning("satellite %s (%s:%s) unreachable: %s", self.device.id, self.host, self.port,
                                    exc or type(exc).__name__)
+            except ValueError as exc:  # a header that is not JSON, or a line longer than any header
+                if self.connected.is_set() or failures in (0, len(self._backoff) - 1):
+                    logger.warning("satellite %s (%s:%s) sent what is not a Wyoming event (%s); dropped",
+                                   self.device.id, self.host, self.port, str(exc)[:200])
             except Exception:
                 logger.exception("satellite %s: unexpected failure", self.device.id)
             if _cancel_requested():

@@ -144,3 +144,35 @@ async def test_a_barge_in_stops_what_has_not_gone_out(unused_tcp_port):
     assert sender.dropped_s > 7.0
     stops = [kind for _, kind, _ in _Recorder.heard if kind == "audio-stop"]
     assert stops == ["audio-stop"]
+
+
+@pytest.mark.parametrize("garbage", [
+    b"this is not a wyoming event\n",  # not JSON
+    b'{"type": "audio-chunk", "payload_length": 1000000000000}\n' + b"\0" * 4096,  # a terabyte promised
+    b'{"type": "info", "data_length": 99999999999}\n',  # then the satellite hangs up
+    b"\xff\xfe" * 40000,  # a line longer than any header, with no newline
+])
+async def test_a_satellite_sending_garbage_is_dropped_and_tried_again(unused_tcp_port, garbage):
+    """Whatever a broken (or hostile) satellite sends, the link drops that connection, says so and keeps
+    trying; it neither crashes nor buffers what it was promised."""
+    connections = []
+
+    async def broken(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(time.monotonic())
+        await reader.readline()  # the link's describe
+        writer.write(garbage)
+        await writer.drain()
+        await asyncio.sleep(0.3)
+        writer.close()
+
+    server = await asyncio.start_server(broken, "127.0.0.1", unused_tcp_port)
+    link = _link(unused_tcp_port)
+    task = asyncio.create_task(link.run())
+    try:
+        await _until(lambda: len(connections) >= 3, 10)  # tried again, each time
+        assert not link.connected.is_set() and not task.done()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        server.close()
+        await server.wait_closed()
